@@ -1,0 +1,160 @@
+"""Array backends: NumPy on the CPU, CuPy on an NVIDIA GPU.
+
+This is the only module that imports CuPy, and only when a GPU array is asked for. The array
+module always follows the data (``get_array_module(x)``): there is no global device switch.
+Where NumPy and CuPy differ (scatter-add, window views, DLPack), the difference lives here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "DEVICES",
+    "cupy_module",
+    "get_array_module",
+    "device_of",
+    "normalize_device",
+    "to_device",
+    "to_numpy",
+    "scatter_add",
+    "sliding_window_view",
+    "erf",
+    "from_dlpack",
+    "CUDA_INSTALL_HINT",
+]
+
+DEVICES = ("cpu", "cuda")
+CUDA_INSTALL_HINT = (
+    "install CuPy for your CUDA version, e.g. `pip install tinygrad-cnn[gpu]` "
+    "or `pip install cupy-cuda12x`, on a machine with an NVIDIA GPU"
+)
+
+_cupy: ModuleType | None = None
+
+
+def cupy_module() -> ModuleType:
+    """Import CuPy on first use and check that a GPU is visible; raise a clear error if not."""
+    global _cupy
+    if _cupy is not None:
+        return _cupy
+    try:
+        cp = importlib.import_module("cupy")
+    except ImportError as e:
+        raise RuntimeError(f"device 'cuda' needs CuPy, which is not installed: {CUDA_INSTALL_HINT}") from e
+    try:
+        count = cp.cuda.runtime.getDeviceCount()
+    except Exception as e:  # CuPy raises its own runtime error types
+        raise RuntimeError(f"device 'cuda': CuPy is installed but no CUDA GPU is usable ({e})") from e
+    if count == 0:
+        raise RuntimeError("device 'cuda': CuPy is installed but no CUDA GPU was found")
+    _cupy = cp
+    return cp
+
+
+def _loaded_cupy() -> ModuleType | None:
+    """CuPy if some code already imported it; never triggers the import itself."""
+    if _cupy is not None:
+        return _cupy
+    import sys
+
+    return sys.modules.get("cupy")
+
+
+def get_array_module(*arrays: Any) -> ModuleType:
+    """``numpy`` or ``cupy``, whichever owns the given arrays (NumPy for plain Python values)."""
+    cp = _loaded_cupy()
+    if cp is not None:
+        for a in arrays:
+            if isinstance(a, cp.ndarray):
+                return cp
+    return np
+
+
+def device_of(array: Any) -> str:
+    """``"cuda"`` for a CuPy array, ``"cpu"`` otherwise."""
+    return "cuda" if get_array_module(array) is not np else "cpu"
+
+
+def normalize_device(device: Any) -> str:
+    """Accept ``"cpu"``, ``"cuda"``, ``"cuda:0"`` (any case); reject everything else clearly."""
+    name = str(device).lower()
+    if name.startswith("cuda"):
+        name = "cuda"
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {device!r}: expected one of {DEVICES}")
+    return name
+
+
+def to_device(array: Any, device: str) -> Any:
+    """Copy ``array`` to ``device`` (a no-op when it is already there)."""
+    device = normalize_device(device)
+    if device == "cuda":
+        cp = cupy_module()
+        return array if isinstance(array, cp.ndarray) else cp.asarray(array)
+    return to_numpy(array)
+
+
+def to_numpy(array: Any) -> np.ndarray:
+    """A NumPy array with the same values (copies from the GPU when needed)."""
+    if isinstance(array, np.ndarray):
+        return array
+    cp = _loaded_cupy()
+    if cp is not None and isinstance(array, cp.ndarray):
+        return cp.asnumpy(array)
+    return np.asarray(array)
+
+
+def scatter_add(target: Any, index: Any, values: Any) -> None:
+    """``target[index] += values`` where repeated indices accumulate (unbuffered)."""
+    xp = get_array_module(target)
+    if xp is np:
+        np.add.at(target, index, values)
+    else:
+        importlib.import_module("cupyx").scatter_add(target, index, values)
+
+
+def sliding_window_view(x: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]) -> Any:
+    """A read-only strided view of all windows (NumPy's function; CuPy via its lib module)."""
+    xp = get_array_module(x)
+    if xp is np:
+        return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
+    return xp.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
+
+
+def erf(x: Any) -> Any:
+    """The error function, elementwise, to float64 precision, on either backend.
+
+    NumPy has no erf; CuPy's lives in cupyx. For |x| < 3 the series
+    erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)) has only positive terms (no
+    cancellation); beyond, the continued fraction for erfc converges in a few dozen steps.
+    """
+    xp = get_array_module(x)
+    if xp is not np:
+        return importlib.import_module("cupyx.scipy.special").erf(x)
+    a = np.abs(np.asarray(x, dtype=np.float64))
+    small = np.minimum(a, 3.0)
+    term = small.copy()
+    total = small.copy()
+    for n in range(1, 90):
+        term = term * 2 * small * small / (2 * n + 1)
+        total += term
+    series = 2 / np.sqrt(np.pi) * np.exp(-small * small) * total
+    big = np.maximum(a, 3.0)
+    frac = np.zeros_like(big)
+    for k in range(60, 0, -1):  # erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))
+        frac = (k / 2) / (big + frac)
+    tail = 1 - np.exp(-big * big) / np.sqrt(np.pi) / (big + frac)
+    return (np.sign(x) * np.where(a < 3.0, series, tail)).astype(np.result_type(x, np.float32))
+
+
+def from_dlpack(obj: Any) -> Any:
+    """An array sharing memory with any DLPack producer (NumPy, CuPy, PyTorch, JAX, ...)."""
+    device_type = obj.__dlpack_device__()[0] if hasattr(obj, "__dlpack_device__") else 1
+    if int(device_type) == 1:  # kDLCPU
+        return np.from_dlpack(obj)
+    return cupy_module().from_dlpack(obj)

@@ -1,0 +1,118 @@
+"""The op pattern: one ``Function`` subclass per differentiable primitive.
+
+``forward`` works on raw backend arrays (NumPy or CuPy) and keeps what backward needs.
+``backward`` receives the output gradient as a Tensor and returns one gradient Tensor (or None)
+per input, written with Tensor operations, so gradients are differentiable again.
+"""
+
+from __future__ import annotations
+
+import weakref
+from types import ModuleType
+from typing import Any
+
+from . import autograd
+from .backend import get_array_module
+
+__all__ = ["Function"]
+
+
+class Function:
+    """Base class of every primitive. Call ``SubClass.apply(*inputs, **params)``.
+
+    Attributes available to ``backward``:
+      ``inputs``   the input Tensors (use them, not their arrays, so that second order works)
+      ``output``   the output Tensor (held weakly: the graph does not keep itself alive)
+      ``saved``    what ``forward`` passed to ``save_for_backward``
+      ``xp``       the array module of the inputs
+    Public graph information for tools: ``name``, ``params``, ``scope``, ``saved_nbytes``.
+    """
+
+    name: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__
+
+    def __init__(self, inputs: tuple, params: dict[str, Any], xp: ModuleType) -> None:
+        self.inputs = inputs
+        self.params = params
+        self.xp = xp
+        self.scope = autograd.current_scope()
+        self._saved: tuple | None = ()
+        self._output: weakref.ref | None = None
+
+    # -- used by forward ------------------------------------------------------------------
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays or Tensors for backward; freed after backward unless retained."""
+        self._saved = values
+
+    # -- used by backward -----------------------------------------------------------------
+    @property
+    def saved(self) -> tuple:
+        if self._saved is None:
+            raise RuntimeError(
+                f"{self.name}: trying to backward through the graph a second time, but its saved "
+                "values were freed after the first backward; pass retain_graph=True to the first "
+                "backward (or tg.grad) to keep them"
+            )
+        return self._saved
+
+    @property
+    def output(self):
+        out = self._output() if self._output is not None else None
+        if out is None:
+            raise RuntimeError(f"{self.name}: the output tensor is no longer alive")
+        return out
+
+    def free(self) -> None:
+        """Drop the values kept for backward (the graph's shape stays for visualisation)."""
+        if self._saved:
+            self._saved = None
+
+    @property
+    def saved_nbytes(self) -> int:
+        """Bytes of the arrays this op holds for backward (0 once freed)."""
+        if not self._saved:
+            return 0
+        total = 0
+        for v in self._saved:
+            data = getattr(v, "data", v)
+            total += int(getattr(data, "nbytes", 0))
+        return total
+
+    # -- to override ----------------------------------------------------------------------
+    def forward(self, *arrays: Any, **params: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad_out: Any) -> Any:
+        raise NotImplementedError(f"{self.name} has no backward")
+
+    # -- the one entry point --------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any):
+        from .tensor import Tensor
+
+        tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        devices = {t.device for t in tensors}
+        if len(devices) > 1:
+            shapes = ", ".join(f"{t.shape} on {t.device}" for t in tensors)
+            raise RuntimeError(
+                f"{cls.name}: expected all tensors on one device, got {sorted(devices)} ({shapes}); "
+                "move them with .to(device)"
+            )
+        arrays = [t.data for t in tensors]
+        ctx = cls(tensors, params, get_array_module(*arrays))
+        out = Tensor(ctx.forward(*arrays, **params))
+        if autograd.is_grad_enabled() and any(t.requires_grad for t in tensors):
+            if out.dtype.kind != "f":
+                return out  # integer/bool results carry no gradient
+            out.requires_grad = True
+            out.op = ctx
+            ctx._output = weakref.ref(out)
+        return out
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"<{self.name}({params})>"

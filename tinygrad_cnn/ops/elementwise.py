@@ -1,0 +1,326 @@
+"""Elementwise primitives. Binary ops broadcast like NumPy; their gradients are summed back
+to each input's shape (``sum_to``)."""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import erf, to_device
+from ..function import Function
+
+__all__ = [
+    "sum_to",
+    "Cast",
+    "ToDevice",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Pow",
+    "PowScalar",
+    "Maximum",
+    "Neg",
+    "Exp",
+    "Log",
+    "Sqrt",
+    "Abs",
+    "Sin",
+    "Cos",
+    "Tanh",
+    "Sigmoid",
+    "Relu",
+    "LeakyRelu",
+    "Gelu",
+    "Softplus",
+    "Clip",
+    "Where",
+]
+
+
+def sum_to(grad, shape: tuple[int, ...]):
+    """Sum a broadcast gradient back to ``shape`` (differentiable: uses Tensor ops)."""
+    if grad.shape == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdim=True).reshape(shape)
+
+
+class Cast(Function):
+    def forward(self, x, *, dtype):
+        return x.astype(dtype)
+
+    def backward(self, grad_out):
+        return grad_out.to(self.inputs[0].dtype)
+
+
+class ToDevice(Function):
+    def forward(self, x, *, device):
+        return to_device(x, device)
+
+    def backward(self, grad_out):
+        return grad_out.to(self.inputs[0].device)
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        return sum_to(grad_out, a.shape), sum_to(grad_out, b.shape)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        return sum_to(grad_out, a.shape), sum_to(-grad_out, b.shape)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        grad_a = sum_to(grad_out * b, a.shape) if a.requires_grad else None
+        grad_b = sum_to(grad_out * a, b.shape) if b.requires_grad else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        grad_a = sum_to(grad_out / b, a.shape) if a.requires_grad else None
+        grad_b = sum_to(-grad_out * a / (b * b), b.shape) if b.requires_grad else None
+        return grad_a, grad_b
+
+
+class Pow(Function):
+    """``a ** b`` with a tensor exponent."""
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        grad_a = sum_to(grad_out * b * a ** (b - 1), a.shape) if a.requires_grad else None
+        grad_b = sum_to(grad_out * self.output * a.log(), b.shape) if b.requires_grad else None
+        return grad_a, grad_b
+
+
+class PowScalar(Function):
+    """``x ** exponent`` with a Python number as exponent."""
+
+    def forward(self, x, *, exponent):
+        return x**exponent
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        p = self.params["exponent"]
+        if p == 0:
+            return grad_out * 0
+        return grad_out * p * x ** (p - 1)
+
+
+class Maximum(Function):
+    """Elementwise maximum; on ties each input gets half of the gradient (as PyTorch does)."""
+
+    def forward(self, a, b):
+        xp = self.xp
+        share = (a > b) + 0.5 * (a == b)  # (broadcast shape) share of the gradient that goes to a
+        self.save_for_backward(share.astype(xp.result_type(a, b)))
+        return xp.maximum(a, b)
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        (share,) = self.saved
+        return sum_to(grad_out * share, a.shape), sum_to(grad_out * (1 - share), b.shape)
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad_out):
+        return -grad_out
+
+
+class Exp(Function):
+    def forward(self, x):
+        return self.xp.exp(x)
+
+    def backward(self, grad_out):
+        return grad_out * self.output
+
+
+class Log(Function):
+    def forward(self, x):
+        return self.xp.log(x)
+
+    def backward(self, grad_out):
+        return grad_out / self.inputs[0]
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        return self.xp.sqrt(x)
+
+    def backward(self, grad_out):
+        return grad_out / (2 * self.output)
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.save_for_backward(self.xp.sign(x))
+        return self.xp.abs(x)
+
+    def backward(self, grad_out):
+        return grad_out * self.saved[0]
+
+
+class Sin(Function):
+    def forward(self, x):
+        return self.xp.sin(x)
+
+    def backward(self, grad_out):
+        return grad_out * self.inputs[0].cos()
+
+
+class Cos(Function):
+    def forward(self, x):
+        return self.xp.cos(x)
+
+    def backward(self, grad_out):
+        return -grad_out * self.inputs[0].sin()
+
+
+class Tanh(Function):
+    def forward(self, x):
+        return self.xp.tanh(x)
+
+    def backward(self, grad_out):
+        y = self.output
+        return grad_out * (1 - y * y)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        xp = self.xp
+        # exp of a non-positive number only: no overflow warnings for large |x|
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+    def backward(self, grad_out):
+        y = self.output
+        return grad_out * y * (1 - y)
+
+
+class Relu(Function):
+    def forward(self, x):
+        mask = x > 0
+        self.save_for_backward(mask)
+        return x * mask
+
+    def backward(self, grad_out):
+        return grad_out * self.saved[0]
+
+
+class LeakyRelu(Function):
+    def forward(self, x, *, negative_slope=0.01):
+        slope = self.xp.where(x > 0, 1, negative_slope).astype(x.dtype)
+        self.save_for_backward(slope)
+        return x * slope
+
+    def backward(self, grad_out):
+        return grad_out * self.saved[0]
+
+
+class Gelu(Function):
+    """x·Φ(x) with the exact normal CDF (``approximate="none"``) or its tanh approximation."""
+
+    def forward(self, x, *, approximate="none"):
+        xp = self.xp
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            return (0.5 * x * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
+        return (0.5 * x * (1 + erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        if self.params.get("approximate", "none") == "tanh":
+            c = math.sqrt(2 / math.pi)
+            t = (c * (x + 0.044715 * x**3)).tanh()
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+            return grad_out * d
+        pdf = (-0.5 * x * x).exp() / math.sqrt(2 * math.pi)
+        return grad_out * (_normal_cdf(x) + x * pdf)
+
+
+def _normal_cdf(x):
+    """Φ(x) as a differentiable Tensor op (its derivative is the normal pdf)."""
+    return NormalCdf.apply(x)
+
+
+class NormalCdf(Function):
+    name = "NormalCDF"
+
+    def forward(self, x):
+        return (0.5 * (1 + erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+
+    def backward(self, grad_out):
+        x = self.inputs[0]
+        return grad_out * (-0.5 * x * x).exp() / math.sqrt(2 * math.pi)
+
+
+class Softplus(Function):
+    """log(1 + exp(βx))/β, linear above ``threshold`` as in PyTorch."""
+
+    def forward(self, x, *, beta=1.0, threshold=20.0):
+        xp = self.xp
+        z = beta * x
+        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+        return xp.where(z > threshold, x, soft).astype(x.dtype, copy=False)
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        z = x * self.params.get("beta", 1.0)
+        linear = (z.data > self.params.get("threshold", 20.0)).astype(x.dtype)
+        return grad_out * (z.sigmoid() * (1 - linear) + linear)
+
+
+class Clip(Function):
+    def forward(self, x, *, min=None, max=None):
+        xp = self.xp
+        inside = xp.ones(x.shape, dtype=bool)
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        self.save_for_backward(inside)
+        return xp.clip(x, min, max)
+
+    def backward(self, grad_out):
+        return grad_out * self.saved[0]
+
+
+class Where(Function):
+    """``cond ? a : b`` elementwise with broadcasting; ``cond`` gets no gradient."""
+
+    def forward(self, cond, a, b):
+        return self.xp.where(cond, a, b)
+
+    def backward(self, grad_out):
+        cond, a, b = self.inputs
+        zero = grad_out.zeros_like()
+        grad_a = sum_to(Where.apply(cond, grad_out, zero), a.shape) if a.requires_grad else None
+        grad_b = sum_to(Where.apply(cond, zero, grad_out), b.shape) if b.requires_grad else None
+        return None, grad_a, grad_b

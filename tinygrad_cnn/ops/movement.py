@@ -1,0 +1,94 @@
+"""Shape and indexing primitives. Each one's backward is another primitive of this file:
+GetItem ↔ IndexAdd, Pad → GetItem, Cat → GetItem, Permute → Permute, Expand → Sum."""
+
+from __future__ import annotations
+
+from ..backend import scatter_add
+from ..function import Function
+from .elementwise import sum_to
+
+__all__ = ["Reshape", "Permute", "Expand", "GetItem", "IndexAdd", "Pad", "Cat", "is_basic_index"]
+
+
+def is_basic_index(index: tuple) -> bool:
+    """True when ``index`` selects a view (ints, slices, None, ...) with no repeated elements."""
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
+
+
+class Reshape(Function):
+    def forward(self, x, *, shape):
+        return x.reshape(shape)
+
+    def backward(self, grad_out):
+        return grad_out.reshape(self.inputs[0].shape)
+
+
+class Permute(Function):
+    def forward(self, x, *, dims):
+        return x.transpose(dims)
+
+    def backward(self, grad_out):
+        dims = self.params["dims"]
+        inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
+        return grad_out.permute(*inverse)
+
+
+class Expand(Function):
+    def forward(self, x, *, shape):
+        return self.xp.broadcast_to(x, shape)
+
+    def backward(self, grad_out):
+        return sum_to(grad_out, self.inputs[0].shape)
+
+
+class GetItem(Function):
+    """``x[index]`` for a normalised index tuple (arrays for advanced parts)."""
+
+    def forward(self, x, *, index):
+        return x[index]
+
+    def backward(self, grad_out):
+        return IndexAdd.apply(grad_out, index=self.params["index"], shape=self.inputs[0].shape)
+
+
+class IndexAdd(Function):
+    """zeros(shape) with ``values`` added at ``index`` (repeated indices accumulate)."""
+
+    def forward(self, values, *, index, shape):
+        out = self.xp.zeros(shape, dtype=values.dtype)
+        if is_basic_index(index):
+            out[index] = values
+        else:
+            scatter_add(out, index, values)
+        return out
+
+    def backward(self, grad_out):
+        return GetItem.apply(grad_out, index=self.params["index"])
+
+
+class Pad(Function):
+    """Constant padding; ``widths`` is one (before, after) pair per axis, all non-negative."""
+
+    def forward(self, x, *, widths, value=0.0):
+        return self.xp.pad(x, widths, mode="constant", constant_values=value)
+
+    def backward(self, grad_out):
+        index = tuple(
+            slice(lo, n + lo) for (lo, _), n in zip(self.params["widths"], self.inputs[0].shape)
+        )
+        return GetItem.apply(grad_out, index=index)
+
+
+class Cat(Function):
+    def forward(self, *xs, axis):
+        return self.xp.concatenate(xs, axis=axis)
+
+    def backward(self, grad_out):
+        axis = self.params["axis"]
+        grads, start = [], 0
+        for x in self.inputs:
+            stop = start + x.shape[axis]
+            index = (slice(None),) * axis + (slice(start, stop),)
+            grads.append(GetItem.apply(grad_out, index=index) if x.requires_grad else None)
+            start = stop
+        return tuple(grads)

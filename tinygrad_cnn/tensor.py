@@ -1,0 +1,724 @@
+"""``Tensor``: an array (NumPy or CuPy) plus what reverse-mode autograd needs.
+
+A tensor made by an operation remembers it in ``op`` (a ``Function``); ``parents`` are that
+op's inputs. Leaves (``op is None``) that ``requires_grad`` receive ``.grad`` on backward.
+Methods here only prepare arguments and call primitives (``ops/``) or compose them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .backend import device_of, get_array_module, normalize_device, to_device, to_numpy
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import movement as M
+from .ops import reduce as R
+
+__all__ = ["Tensor", "as_tensor"]
+
+_DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+def _as_array(data: Any, dtype: Any) -> Any:
+    """The backend array for ``data``: arrays keep their dtype; Python floats become float32."""
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = get_array_module(data)
+    if xp is np and not isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
+        if arr.dtype.kind == "f" and dtype is None:
+            arr = arr.astype(_DEFAULT_FLOAT)
+        elif arr.dtype.kind in "iu" and dtype is None:
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind not in "fiub":
+            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} ({arr.dtype})")
+    else:
+        arr = xp.asarray(data)
+    if dtype is not None:
+        arr = arr.astype(np.dtype(dtype), copy=False)
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    ``Tensor(data, dtype=None, device=None, requires_grad=False)``: ``data`` may be a number, a
+    nested list, a NumPy or CuPy array, or a Tensor. Python floats default to float32.
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "op", "name", "hooks", "retains_grad",
+                 "__weakref__")
+    __array_priority__ = 1000  # NumPy defers to Tensor for `array * tensor`
+
+    def __init__(self, data: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> None:
+        arr = _as_array(data, dtype)
+        if device is not None:
+            arr = to_device(arr, device)
+        self.data = arr
+        self.grad: Tensor | None = None
+        self.op = None
+        self.name: str | None = None
+        self.hooks: list[Callable] = []
+        self.retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return device_of(self.data)
+
+    @property
+    def xp(self):
+        """The array module of this tensor's data (numpy or cupy)."""
+        return get_array_module(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.op is None
+
+    @property
+    def parents(self) -> tuple[Tensor, ...]:
+        """The inputs of the op that produced this tensor (empty for leaves)."""
+        return self.op.inputs if self.op is not None else ()
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:
+        """Transpose of the last two axes (a batch of matrices)."""
+        return self.transpose(-2, -1)
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        return int(math.prod(self.shape))
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # ---------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        return to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def item(self):
+        if self.numel() != 1:
+            raise ValueError(f"item: only one-element tensors can be converted, shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory)."""
+        return Tensor(self.data)
+
+    def clone(self) -> Tensor:
+        return self + 0 if self.requires_grad else Tensor(self.data.copy())
+
+    def to(self, target: Any) -> Tensor:
+        """``to("cuda")``, ``to("cpu")`` or ``to(tg.float64)``; differentiable either way."""
+        if isinstance(target, str) and target.lower().startswith(("cpu", "cuda")):
+            device = normalize_device(target)
+            return self if device == self.device else E.ToDevice.apply(self, device=device)
+        dtype = np.dtype(target)
+        return self if dtype == self.dtype else E.Cast.apply(self, dtype=dtype)
+
+    def __dlpack__(self, *, stream: Any = None, **kwargs: Any) -> Any:
+        """Share this tensor's memory with another library (no copy)."""
+        if stream is not None:
+            kwargs["stream"] = stream
+        return self.data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self.data.__dlpack_device__()
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    # ---------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating point tensors can require gradients (this one is {self.dtype})"
+            )
+        if not requires_grad and not self.is_leaf:
+            raise RuntimeError("requires_grad_(False) is only allowed on leaves; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        self.retains_grad = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a function that removes the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: the tensor does not require grad")
+        self.hooks.append(hook)
+        return lambda: self.hooks.remove(hook)
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad``."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def zeros_like(self) -> Tensor:
+        return Tensor(self.xp.zeros(self.shape, dtype=self.dtype))
+
+    # ---------------------------------------------------------------- helpers
+    def _lift(self, other: Any) -> Tensor:
+        """A Python number or array as a tensor on this device; ints join float tensors as floats."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (bool, int, float)):
+            dtype = self.dtype
+            if isinstance(other, float) and dtype.kind != "f":
+                dtype = _DEFAULT_FLOAT
+            return Tensor(self.xp.asarray(other, dtype=dtype))
+        return Tensor(other, device=self.device)
+
+    def _binary(self, fn, other: Any, reverse: bool = False) -> Tensor:
+        a, b = self, self._lift(other)
+        if a.dtype != b.dtype:  # float wins over int/bool; otherwise NumPy's promotion
+            if a.dtype.kind == "f" and b.dtype.kind != "f":
+                b = b.to(a.dtype)
+            elif b.dtype.kind == "f" and a.dtype.kind != "f":
+                a = a.to(b.dtype)
+        return fn.apply(b, a) if reverse else fn.apply(a, b)
+
+    def _compare(self, other: Any, fn: Callable) -> Tensor:
+        other = self._lift(other)
+        return Tensor(fn(self.data, other.data))
+
+    # ---------------------------------------------------------------- arithmetic
+    def __add__(self, other):
+        return self._binary(E.Add, other)
+
+    def __radd__(self, other):
+        return self._binary(E.Add, other, reverse=True)
+
+    def __sub__(self, other):
+        return self._binary(E.Sub, other)
+
+    def __rsub__(self, other):
+        return self._binary(E.Sub, other, reverse=True)
+
+    def __mul__(self, other):
+        return self._binary(E.Mul, other)
+
+    def __rmul__(self, other):
+        return self._binary(E.Mul, other, reverse=True)
+
+    def __truediv__(self, other):
+        if self.dtype.kind != "f" and not (isinstance(other, Tensor) and other.dtype.kind == "f"):
+            return self.to(_DEFAULT_FLOAT) / other
+        return self._binary(E.Div, other)
+
+    def __rtruediv__(self, other):
+        if self.dtype.kind != "f":
+            return other / self.to(_DEFAULT_FLOAT)
+        return self._binary(E.Div, other, reverse=True)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, (int, float)):
+            return E.PowScalar.apply(self, exponent=exponent)
+        return self._binary(E.Pow, exponent)
+
+    def __rpow__(self, base):
+        return self._binary(E.Pow, base, reverse=True)
+
+    def __neg__(self):
+        return E.Neg.apply(self)
+
+    def __matmul__(self, other):
+        return self.matmul(other)
+
+    def __rmatmul__(self, other):
+        return self._lift(other).matmul(self)
+
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product with NumPy's rules: batched, broadcasting, 1-D operands allowed."""
+        other = self._lift(other)
+        if self.ndim == 0 or other.ndim == 0:
+            raise RuntimeError(
+                f"matmul: both operands need at least 1 dimension, got {self.shape} @ {other.shape}"
+            )
+        a = self.unsqueeze(0) if self.ndim == 1 else self
+        b = other.unsqueeze(-1) if other.ndim == 1 else other
+        if a.shape[-1] != b.shape[-2]:
+            raise RuntimeError(
+                f"matmul: shapes {self.shape} and {other.shape} do not align "
+                f"({a.shape[-1]} != {b.shape[-2]})"
+            )
+        out = L.Matmul.apply(a, b)
+        if self.ndim == 1:
+            out = out.squeeze(-2)
+        if other.ndim == 1:
+            out = out.squeeze(-1)
+        return out
+
+    # comparisons give bool tensors and no gradient
+    def __eq__(self, other):  # type: ignore[override]
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return self._compare(other, lambda a, b: a != b)
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    def __invert__(self):
+        if self.dtype.kind != "b":
+            raise TypeError(f"~ needs a bool tensor, got {self.dtype}")
+        return Tensor(~self.data)
+
+    def __and__(self, other):
+        return self._compare(other, lambda a, b: a & b)
+
+    def __or__(self, other):
+        return self._compare(other, lambda a, b: a | b)
+
+    def any(self) -> Tensor:
+        return Tensor(self.xp.any(self.data))
+
+    def all(self) -> Tensor:
+        return Tensor(self.xp.all(self.data))
+
+    def isnan(self) -> Tensor:
+        return Tensor(self.xp.isnan(self.data))
+
+    def isfinite(self) -> Tensor:
+        return Tensor(self.xp.isfinite(self.data))
+
+    # ---------------------------------------------------------------- elementwise
+    def exp(self) -> Tensor:
+        return E.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return E.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return E.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return E.Abs.apply(self)
+
+    def sin(self) -> Tensor:
+        return E.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return E.Cos.apply(self)
+
+    def tanh(self) -> Tensor:
+        return E.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return E.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return E.Relu.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return E.LeakyRelu.apply(self, negative_slope=negative_slope)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return E.Gelu.apply(self, approximate=approximate)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        return E.Softplus.apply(self, beta=beta, threshold=threshold)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        if min is None and max is None:
+            raise ValueError("clip: at least one of min and max must be given")
+        return E.Clip.apply(self, min=min, max=max)
+
+    clamp = clip
+
+    def maximum(self, other: Any) -> Tensor:
+        return self._binary(E.Maximum, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return -((-self).maximum(-self._lift(other)))
+
+    def square(self) -> Tensor:
+        return self * self
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
+        axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "sum")
+        return R.Sum.apply(self, axis=axes, keepdim=keepdim)
+
+    def mean(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
+        axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "mean")
+        count = math.prod(self.shape[a] for a in axes)
+        return self.sum(axes, keepdim) / count
+
+    def max(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
+        axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "max")
+        return R.Max.apply(self, axis=axes, keepdim=keepdim)
+
+    def min(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
+        return -((-self).max(axis, keepdim, dim=dim))
+
+    amax = max
+    amin = min
+
+    def var(self, axis=None, keepdim: bool = False, *, dim=None, correction: int = 1,
+            unbiased: bool | None = None) -> Tensor:
+        """Variance; ``correction=1`` (the default, as in PyTorch) divides by n − 1."""
+        if unbiased is not None:
+            correction = int(unbiased)
+        axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "var")
+        count = math.prod(self.shape[a] for a in axes)
+        centred = self - self.mean(axes, keepdim=True)
+        return (centred * centred).sum(axes, keepdim) / max(count - correction, 0)
+
+    def std(self, axis=None, keepdim: bool = False, *, dim=None, correction: int = 1,
+            unbiased: bool | None = None) -> Tensor:
+        return self.var(axis, keepdim, dim=dim, correction=correction, unbiased=unbiased).sqrt()
+
+    def logsumexp(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
+        """log Σ exp(x), stable: the maximum is subtracted first (as a constant)."""
+        axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "logsumexp")
+        top = Tensor(self.xp.max(self.data, axis=axes, keepdims=True))
+        top = Tensor(self.xp.where(self.xp.isfinite(top.data), top.data, 0))
+        out = (self - top).exp().sum(axes, keepdim=True).log() + top
+        return out if keepdim else out.squeeze(axes)
+
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        axis = dim if dim is not None else axis
+        return self - self.logsumexp(axis, keepdim=True)
+
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        return self.log_softmax(axis, dim=dim).exp()
+
+    def argmax(self, axis: int | None = None, keepdim: bool = False, *, dim=None) -> Tensor:
+        axis = dim if dim is not None else axis
+        out = self.xp.argmax(self.data, axis=axis)
+        if keepdim and axis is not None:
+            out = self.xp.expand_dims(out, axis)
+        return Tensor(out.astype(np.int64))
+
+    def argmin(self, axis: int | None = None, keepdim: bool = False, *, dim=None) -> Tensor:
+        return (-self).argmax(axis, keepdim, dim=dim)
+
+    # ---------------------------------------------------------------- movement
+    def reshape(self, *shape) -> Tensor:
+        shape = _shape_arg(shape)
+        target = self.data.reshape(shape).shape if -1 in shape else shape
+        if math.prod(target) != self.numel():
+            raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for input of shape {self.shape}")
+        if tuple(target) == self.shape:
+            return self
+        return M.Reshape.apply(self, shape=tuple(target))
+
+    view = reshape
+
+    def permute(self, *dims) -> Tensor:
+        dims = tuple(d % max(self.ndim, 1) for d in _shape_arg(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise RuntimeError(f"permute: {dims} is not a permutation of the axes of {self.shape}")
+        if dims == tuple(range(self.ndim)):
+            return self
+        return M.Permute.apply(self, dims=dims)
+
+    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
+        dims = list(range(self.ndim))
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        return self.permute(*dims)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
+        return self.reshape(shape)
+
+    def squeeze(self, axis=None, *, dim=None) -> Tensor:
+        axis = dim if dim is not None else axis
+        if axis is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        else:
+            axes = tuple(a % self.ndim for a in ((axis,) if isinstance(axis, int) else axis))
+            axes = tuple(a for a in axes if self.shape[a] == 1)  # PyTorch: non-1 axes are left
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def expand(self, *shape) -> Tensor:
+        shape = _shape_arg(shape)
+        lead = len(shape) - self.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand: cannot expand shape {self.shape} to {tuple(shape)}")
+        target = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        for i, n in enumerate(self.shape):
+            if n != 1 and n != target[i + lead]:
+                raise RuntimeError(f"expand: cannot expand shape {self.shape} to {tuple(shape)}")
+        if target == self.shape:
+            return self
+        return M.Expand.apply(self, shape=target)
+
+    def broadcast_to(self, shape) -> Tensor:
+        return self.expand(*shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(*other.shape)
+
+    def __getitem__(self, index) -> Tensor:
+        return M.GetItem.apply(self, index=_normalize_index(index, self))
+
+    def __setitem__(self, index, value) -> None:
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(
+                "in-place assignment to a tensor that requires grad is not supported; "
+                "build a new tensor (e.g. with tg.where) or assign under tg.no_grad()"
+            )
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[_normalize_index(index, self)] = value
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def pad(self, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+        """Pad the last ``len(pad)//2`` axes, PyTorch order: (left, right, top, bottom, ...).
+
+        ``mode`` is ``"constant"`` or ``"circular"`` (periodic boundary, as on a torus)."""
+        pad = tuple(int(p) for p in pad)
+        if len(pad) % 2 or len(pad) // 2 > self.ndim:
+            raise ValueError(f"pad: {pad} must hold (before, after) pairs for at most {self.ndim} axes")
+        if any(p < 0 for p in pad):
+            raise ValueError(f"pad: negative padding {pad} is not supported")
+        widths = [(0, 0)] * self.ndim
+        for k in range(len(pad) // 2):
+            widths[self.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+        if mode == "constant":
+            return M.Pad.apply(self, widths=tuple(widths), value=value)
+        if mode == "circular":
+            out = self
+            for axis, (lo, hi) in enumerate(widths):
+                n = self.shape[axis]
+                if lo > n or hi > n:
+                    raise ValueError(f"pad: circular padding {pad} is larger than axis of size {n}")
+                if lo or hi:
+                    head = (slice(None),) * axis
+                    parts = [out[head + (slice(n - lo, n),)]] if lo else []
+                    parts += [out] + ([out[head + (slice(0, hi),)]] if hi else [])
+                    out = cat(parts, axis=axis)
+            return out
+        raise ValueError(f"pad: mode must be 'constant' or 'circular', got {mode!r}")
+
+    def split(self, split_size_or_sections, axis: int = 0, *, dim=None) -> tuple[Tensor, ...]:
+        return split(self, split_size_or_sections, dim if dim is not None else axis)
+
+    def chunk(self, chunks: int, axis: int = 0, *, dim=None) -> tuple[Tensor, ...]:
+        return chunk(self, chunks, dim if dim is not None else axis)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        return where(condition, self, other)
+
+    # ---------------------------------------------------------------- display
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=100,
+                               prefix="Tensor(")
+        extras = []
+        if self.dtype != _DEFAULT_FLOAT and self.dtype != np.int64 and self.dtype != np.bool_:
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.op is not None:
+            extras.append(f"op=<{self.op.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name='{self.name}'")
+        return "Tensor(" + ", ".join([body] + extras) + ")"
+
+
+def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
+    """``x`` as a Tensor (unchanged if it already is one)."""
+    if isinstance(x, Tensor):
+        return x
+    return like._lift(x) if like is not None else Tensor(x)
+
+
+def _shape_arg(shape: tuple) -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _normalize_index(index: Any, x: Tensor) -> tuple:
+    """Turn an index into a tuple of ints, slices, None, Ellipsis and backend arrays."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    for part in index:
+        if isinstance(part, Tensor):
+            part = part.data
+        elif isinstance(part, (list, np.ndarray)) or (
+            not isinstance(part, (int, slice)) and part is not None and part is not Ellipsis
+            and hasattr(part, "__array__")
+        ):
+            part = x.xp.asarray(part)
+        elif isinstance(part, (bool, np.bool_)):
+            part = x.xp.asarray(part)
+        elif isinstance(part, np.integer):
+            part = int(part)
+        if hasattr(part, "dtype") and part.dtype.kind not in "iub":
+            raise IndexError(f"index: arrays used as indices must be integer or bool, got {part.dtype}")
+        if hasattr(part, "dtype") and get_array_module(part) is not x.xp:
+            part = to_device(part, x.device)
+        out.append(part)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- functions on several tensors
+def cat(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis."""
+    axis = dim if dim is not None else axis
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    first = tensors[0]
+    axis = axis % first.ndim
+    for t in tensors[1:]:
+        if t.ndim != first.ndim or any(
+            a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis
+        ):
+            shapes = [t.shape for t in tensors]
+            raise RuntimeError(f"cat: shapes {shapes} differ outside axis {axis}")
+    return M.Cat.apply(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    axis = dim if dim is not None else axis
+    tensors = [as_tensor(t) for t in tensors]
+    if len({t.shape for t in tensors}) > 1:
+        raise RuntimeError(f"stack: all tensors need the same shape, got {[t.shape for t in tensors]}")
+    return cat([t.unsqueeze(axis) for t in tensors], axis=axis)
+
+
+def split(x: Tensor, split_size_or_sections, axis: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``x`` along ``axis``: of equal size (an int; the last may be smaller) or of the
+    given sizes (a list that sums to the axis length)."""
+    n = x.shape[axis]
+    axis = axis % x.ndim
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not sum to {n} (axis {axis} of {x.shape})")
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[(slice(None),) * axis + (slice(start, start + size),)])
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+    """``chunks`` pieces of (almost) equal size along ``axis``, as ``torch.chunk``."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    return split(x, -(-x.shape[axis] // chunks), axis)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise ``a if condition else b`` with broadcasting; differentiable in ``a`` and ``b``."""
+    like = next((t for t in (a, b) if isinstance(t, Tensor)), None)
+    if like is None:
+        like = Tensor(a)
+    a, b = like._lift(a), like._lift(b)
+    cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=like.device)
+    if cond.dtype.kind != "b":
+        cond = Tensor(cond.data != 0)
+    if a.dtype != b.dtype:
+        common = np.result_type(a.dtype, b.dtype)
+        a, b = a.to(common), b.to(common)
+    return E.Where.apply(cond, a, b)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    return as_tensor(a).maximum(b) if isinstance(a, Tensor) else as_tensor(b)._lift(a).maximum(b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return as_tensor(a).minimum(b) if isinstance(a, Tensor) else as_tensor(b)._lift(a).minimum(b)
+
