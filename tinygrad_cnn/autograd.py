@@ -179,7 +179,14 @@ def _run(
                     found[id(node)] = g
             elif node.op is None or node.retains_grad:
                 if node.requires_grad:
-                    node.grad = g if node.grad is None else node.grad + g
+                    if node.grad is not None:
+                        node.grad = node.grad + g
+                    elif create_graph:
+                        node.grad = g
+                    else:
+                        # a fresh array: ops may hand the same gradient to several inputs, and
+                        # optimizers and clip_grad_norm_ update .grad in place
+                        node.grad = type(g)(g.data.copy())
                     if not create_graph:
                         node.grad = node.grad.detach()
             op = node.op
