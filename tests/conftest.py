@@ -1,0 +1,35 @@
+"""Shared test configuration: hypothesis profiles and an optional-PyTorch helper.
+
+Profiles (pick one with the environment variable ``HYPOTHESIS_PROFILE``):
+  ``ci``   few examples, derandomized (the same examples every run), no deadline
+  ``dev``  the default: more examples, still no deadline (NumPy timings vary on shared machines)
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture
+def torch():
+    """The ``torch`` module, or a clean skip where PyTorch is not installed."""
+    return pytest.importorskip("torch")
