@@ -228,7 +228,8 @@ class Relu(Function):
     def forward(self, x):
         mask = x > 0
         self.save_for_backward(mask)
-        return x * mask
+        # not x * mask: -inf * 0 is NaN and -1 * 0 is -0.0; NaN inputs stay NaN
+        return self.xp.where(x <= 0, 0, x).astype(x.dtype, copy=False)
 
     def backward(self, grad_out):
         return grad_out * self.saved[0]
