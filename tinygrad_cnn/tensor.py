@@ -447,17 +447,24 @@ class Tensor:
             unbiased: bool | None = None) -> Tensor:
         return self.var(axis, keepdim, dim=dim, correction=correction, unbiased=unbiased).sqrt()
 
+    def _shift_for_exp(self, axes: tuple[int, ...]) -> Tensor:
+        """The maximum over ``axes`` (kept), as a constant; 0 where it is not finite."""
+        top = self.xp.max(self.data, axis=axes, keepdims=True)
+        return Tensor(self.xp.where(self.xp.isfinite(top), top, 0))
+
     def logsumexp(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
         """log Σ exp(x), stable: the maximum is subtracted first (as a constant)."""
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "logsumexp")
-        top = Tensor(self.xp.max(self.data, axis=axes, keepdims=True))
-        top = Tensor(self.xp.where(self.xp.isfinite(top.data), top.data, 0))
+        top = self._shift_for_exp(axes)
         out = (self - top).exp().sum(axes, keepdim=True).log() + top
         return out if keepdim else out.squeeze(axes)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
-        axis = dim if dim is not None else axis
-        return self - self.logsumexp(axis, keepdim=True)
+        """x − logsumexp(x), computed as (x − max) − log Σ exp(x − max): subtracting the full
+        logsumexp would round it at the scale of max (1e4 in float32 loses ~1e-3)."""
+        axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "log_softmax")
+        shifted = self - self._shift_for_exp(axes)
+        return shifted - shifted.exp().sum(axes, keepdim=True).log()
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         return self.log_softmax(axis, dim=dim).exp()
