@@ -1,0 +1,26 @@
+"""Datasets and batching: ``Dataset``, ``TensorDataset``, ``DataLoader``, and the data sets of
+the tutorials — 2D Ising configurations (``ising``), scikit-learn's 8×8 digits (``digits``) and
+MNIST (``mnist``)."""
+
+from __future__ import annotations
+
+from .dataset import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from .digits import digits
+from .ising import DEFAULT_TEMPERATURES, IsingDataset, T_c, default_cache_dir, ising
+from .mnist import mnist
+
+__all__ = [
+    "Dataset",
+    "TensorDataset",
+    "Subset",
+    "DataLoader",
+    "random_split",
+    "default_collate",
+    "ising",
+    "IsingDataset",
+    "T_c",
+    "DEFAULT_TEMPERATURES",
+    "default_cache_dir",
+    "digits",
+    "mnist",
+]
