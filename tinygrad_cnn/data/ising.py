@@ -18,17 +18,37 @@ lattices of shape (B, L, L)):
   clusters are tiny): the lattice is split into sublattices with no neighbours inside them
   (2 colours for even L, 3 for odd L), and each sublattice is updated at once.
 
-One Monte Carlo *step* is one Wolff update (where used) followed by one Metropolis sweep.
+One Monte Carlo *step* is one or two Wolff updates (where used; the number is drawn at random so
+that the sign of the magnetisation does not merely alternate far below T_c) followed by one
+Metropolis sweep.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from collections.abc import Callable
+import os
+import warnings
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["T_c", "DEFAULT_TEMPERATURES", "sample_ising"]
+from ..serialization import atomic_write
+from ..tensor import Tensor
+from .dataset import TensorDataset
+
+__all__ = [
+    "T_c",
+    "DEFAULT_TEMPERATURES",
+    "IsingDataset",
+    "ising",
+    "sample_ising",
+    "energy_per_spin",
+    "default_cache_dir",
+]
 
 T_c: float = 2.0 / math.log(1.0 + math.sqrt(2.0))
 """The exact critical temperature of the 2D Ising model (J = k_B = 1), ≈ 2.2692."""
@@ -100,7 +120,7 @@ class _Sampler:
         self.s = s.astype(np.int8)
         self.masks = _colour_masks(L)
         self.wolff_idx = np.flatnonzero(temps < _WOLFF_BELOW)
-        self.p_add = (-np.expm1(-2.0 / temps[self.wolff_idx])).astype(np.float32)[:, None, None]
+        self.p_add = (-np.expm1(-2.0 / temps)).astype(np.float32)  # bond probability 1 − e^(−2/T)
         self._h = np.empty_like(self.s)
         self._tmp = np.empty_like(self.s)
 
@@ -115,20 +135,22 @@ class _Sampler:
             flip &= mask
             np.negative(s, out=s, where=flip)
 
-    def wolff_update(self) -> None:
-        idx = self.wolff_idx
+    def wolff_update(self, idx: np.ndarray) -> None:
+        """One Wolff cluster flip in each chain listed in ``idx`` (sorted, unique)."""
         if len(idx) == 0:
             return
         rng, L = self.rng, self.L
-        s = self.s[idx] if len(idx) < len(self.s) else self.s
+        whole = len(idx) == len(self.s)
+        s = self.s if whole else self.s[idx]
+        p_add = self.p_add[idx, None, None]
         n = len(s)
         # Open Fortuin–Kasteleyn bonds: right[b, i, j] joins (i, j)–(i, j+1), down joins
         # (i, j)–(i+1, j); each bond between equal spins is open with probability p_add.
         buf = np.empty(s.shape, dtype=np.int8)
         right = np.equal(s, _shift(s, buf, 2, -1))
-        right &= rng.random(s.shape, dtype=np.float32) < self.p_add
+        right &= rng.random(s.shape, dtype=np.float32) < p_add
         down = np.equal(s, _shift(s, buf, 1, -1))
-        down &= rng.random(s.shape, dtype=np.float32) < self.p_add
+        down &= rng.random(s.shape, dtype=np.float32) < p_add
 
         cluster = np.zeros(s.shape, dtype=bool)
         seeds = rng.integers(0, L * L, size=n)
@@ -157,11 +179,16 @@ class _Sampler:
                 c, r, d, front = c[growing], r[growing], d[growing], front[growing]
         cluster[work] = c
         np.negative(s, out=s, where=cluster)
-        if s is not self.s:
+        if not whole:
             self.s[idx] = s
 
     def step(self) -> None:
-        self.wolff_update()
+        # One or two cluster updates, at random: far below T_c the cluster is nearly the whole
+        # lattice, so with exactly one per step the sign of m would just alternate and samples
+        # kept an even number of steps apart would all share it.
+        self.wolff_update(self.wolff_idx)
+        coin = self.rng.random(len(self.wolff_idx)) < 0.5
+        self.wolff_update(self.wolff_idx[coin])
         self.metropolis_sweep()
 
 
@@ -203,3 +230,173 @@ def sample_ising(
     kept = kept.reshape(per_chain, n_t, chains_per_T, L, L).transpose(1, 2, 0, 3, 4)
     spins = kept.reshape(n_t, chains_per_T * per_chain, L, L)[:, :samples_per_T]
     return spins.reshape(-1, L, L), np.repeat(temps, samples_per_T)
+
+
+# How the public ``ising`` runs the sampler. Changing any of this changes the cache key.
+_ALGORITHM = "wolff1or2+checkerboard-metropolis/v1"
+_MAX_CHAINS_PER_T = 32
+
+
+def _schedule(L: int, samples_per_T: int) -> dict[str, int]:
+    """Chains per temperature, equilibration steps and steps between kept samples.
+
+    Measured with this sampler (L = 16…40): integrated autocorrelation times of |m| and E are
+    at most ~2.5 steps (largest just above T_c) and the energy relaxes from the start state in
+    ~20 steps. We keep one sample every ≥ 10 steps (correlation ≲ e^(−4)) and equilibrate for
+    20 such intervals; both grow with L because cluster updates flip a smaller fraction of a
+    larger lattice near T_c.
+    """
+    n_between = max(10, L // 4)
+    return {
+        "chains_per_T": min(samples_per_T, _MAX_CHAINS_PER_T),
+        "n_equilibrate": 20 * n_between,
+        "n_between": n_between,
+    }
+
+
+def default_cache_dir() -> Path:
+    """``$TINYGRAD_CNN_CACHE`` if set, else ``~/.cache/tinygrad_cnn``."""
+    env = os.environ.get("TINYGRAD_CNN_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "tinygrad_cnn"
+
+
+class IsingDataset(TensorDataset):
+    """Ising configurations with phase labels: ``ds[i] == (x[i], y[i])``.
+
+    Attributes: ``x`` Tensor float32 (N, 1, L, L) of spins ±1; ``y`` Tensor int64 (N,), 1 for the
+    ordered phase (T < T_c) and 0 for the disordered one; ``temperatures`` NumPy float64 (N,), the
+    temperature of each sample; ``T_c`` the exact critical temperature; ``L`` the lattice size.
+    """
+
+    T_c: float = T_c
+
+    def __init__(self, spins: np.ndarray, temperatures: np.ndarray) -> None:
+        spins = np.asarray(spins)
+        temperatures = np.asarray(temperatures, dtype=np.float64)
+        if spins.ndim != 3 or spins.shape[1] != spins.shape[2] or len(temperatures) != len(spins):
+            raise ValueError(
+                f"IsingDataset: expected spins (N, L, L) and temperatures (N,), got "
+                f"{spins.shape} and {temperatures.shape}"
+            )
+        x = spins[:, None].astype(np.float32)  # (N, 1, L, L)
+        y = (temperatures < T_c).astype(np.int64)
+        super().__init__(Tensor(x), Tensor(y))
+        self.temperatures = temperatures
+        self.L = int(spins.shape[-1])
+
+    @property
+    def x(self) -> Tensor:
+        return self.tensors[0]
+
+    @property
+    def y(self) -> Tensor:
+        return self.tensors[1]
+
+
+def _cache_key(L: int, temps: np.ndarray, samples_per_T: int, seed: int) -> dict:
+    return {
+        "algorithm": _ALGORITHM,
+        "L": L,
+        "temperatures": [float(t) for t in temps],  # repr round-trips floats exactly
+        "samples_per_T": samples_per_T,
+        "seed": seed,
+        **_schedule(L, samples_per_T),
+    }
+
+
+def _read_cache(path: Path, key_text: str, shape: tuple[int, int, int]):
+    """(spins, temperatures) from a cache file, or None if it is missing, corrupt or stale."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if z["key"].tobytes().decode("utf-8") != key_text:
+                return None
+            spins, temps = z["spins"], z["temperatures"]
+    except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile):
+        return None
+    if spins.shape != shape or spins.dtype != np.int8 or temps.shape != (shape[0],):
+        return None
+    if not np.all(np.abs(spins) == 1):
+        return None
+    return spins, temps
+
+
+def ising(
+    L: int = 16,
+    temperatures: Sequence[float] | np.ndarray | None = None,
+    samples_per_T: int = 100,
+    seed: int = 0,
+    cache_dir: str | os.PathLike | None = None,
+    progress: Callable[[int, int], object] | None = None,
+    *,
+    cache: bool = True,
+) -> IsingDataset:
+    """Equilibrium configurations of the 2D Ising model (J = 1, k_B = 1, periodic L×L).
+
+    Args:
+        L: linear lattice size (≥ 2).
+        temperatures: the temperatures to sample; default ``DEFAULT_TEMPERATURES`` =
+            0.25, 0.50, ..., 4.00 (16 values, as in Mehta et al.'s data set).
+        samples_per_T: configurations kept per temperature.
+        seed: seed of the NumPy generator that drives the Monte Carlo; same arguments, same data.
+        cache_dir: where the generated data is cached as ``.npz``; default ``$TINYGRAD_CNN_CACHE``
+            or ``~/.cache/tinygrad_cnn``. The file name is keyed by all the arguments above (and
+            the sampler version); a corrupt or mismatching file is regenerated.
+        progress: optional ``progress(done, total)`` called after every Monte Carlo step (and
+            once with ``done == total`` when the data comes from the cache).
+        cache: set False to neither read nor write the cache.
+
+    Returns:
+        An ``IsingDataset`` with ``x`` float32 (N, 1, L, L) spins ±1, ``y`` int64 (N,) labels
+        (1 = ordered, T < T_c; 0 = disordered), ``temperatures`` float64 (N,), grouped by
+        temperature in the order given, N = len(temperatures) · samples_per_T.
+
+    Sampling: per temperature, min(samples_per_T, 32) independent chains; Wolff + checkerboard
+    Metropolis steps (see the module docstring); 20·k equilibration steps, then one sample every
+    k = max(10, L // 4) steps. On one CPU core the default size (L = 16, 16 temperatures, 100
+    per T) takes about 3 s, 400 per T about 4 s; later calls read the cache.
+    """
+    if isinstance(L, bool) or not isinstance(L, (int, np.integer)) or L < 2:
+        raise ValueError(f"ising: L must be an int ≥ 2, got {L!r}")
+    L = int(L)
+    temps = np.asarray(DEFAULT_TEMPERATURES if temperatures is None else temperatures, np.float64)
+    if temps.ndim != 1 or temps.size == 0 or not np.all(np.isfinite(temps)) or np.any(temps <= 0):
+        raise ValueError(f"ising: temperatures must be a non-empty list of T > 0, got {temps}")
+    if not isinstance(samples_per_T, (int, np.integer)) or samples_per_T < 1:
+        raise ValueError(f"ising: samples_per_T must be a positive int, got {samples_per_T!r}")
+    samples_per_T, seed = int(samples_per_T), int(seed)
+
+    key = _cache_key(L, temps, samples_per_T, seed)
+    key_text = json.dumps(key, sort_keys=True)
+    digest = hashlib.sha256(key_text.encode()).hexdigest()[:16]
+    path = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    path = path / f"ising_L{L}_nT{len(temps)}_n{samples_per_T}_seed{seed}_{digest}.npz"
+    shape = (len(temps) * samples_per_T, L, L)
+
+    cached = _read_cache(path, key_text, shape) if cache else None
+    if cached is not None:
+        if progress is not None:
+            progress(1, 1)
+        return IsingDataset(*cached)
+
+    spins, sample_t = sample_ising(
+        L,
+        temps,
+        samples_per_T,
+        np.random.default_rng(seed),
+        progress=progress,
+        **_schedule(L, samples_per_T),
+    )
+    if cache:
+        entries = {
+            "spins": spins,
+            "temperatures": sample_t,
+            "key": np.frombuffer(key_text.encode(), dtype=np.uint8),
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, lambda f: np.savez(f, **entries))
+        except OSError as e:  # an unwritable cache must not lose the data just generated
+            warnings.warn(f"ising: could not write the cache file {path} ({e})", stacklevel=2)
+    return IsingDataset(spins, sample_t)
