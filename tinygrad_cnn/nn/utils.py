@@ -1,0 +1,63 @@
+"""Gradient utilities: clipping by norm or by value, and parameter counting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameter_count"]
+
+
+def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
+    """Scale all gradients together, in place, so that their total norm is at most
+    ``max_norm``; return the total norm before clipping (a 0-d tensor, left on the device).
+
+    The total norm is the ``norm_type``-norm of the vector of all gradient entries
+    (``float("inf")``: the largest absolute entry). Gradients are multiplied by
+    ``min(1, max_norm / (total + 1e-6))`` unconditionally, so no value has to be read back
+    to the host."""
+    grads = [p.grad.data for p in _with_grads(parameters)]
+    if not grads:
+        return Tensor(0.0)
+    xp = Tensor(grads[0]).xp
+    norm_type = float(norm_type)
+    if norm_type == float("inf"):
+        norms = [xp.max(xp.abs(g)) for g in grads]
+        total = xp.max(xp.stack(norms))
+    else:
+        # per-gradient norms first (one pass each), then the norm of the norms
+        norms = [xp.linalg.norm(g.ravel(), ord=norm_type) for g in grads]
+        total = xp.linalg.norm(xp.stack(norms), ord=norm_type)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total {norm_type}-norm of the gradients is {float(total)}; "
+            "pass error_if_nonfinite=False to clip anyway"
+        )
+    coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g *= coef.astype(g.dtype)
+    return Tensor(total)
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient entry to ``[-clip_value, clip_value]``, in place."""
+    for p in _with_grads(parameters):
+        xp = p.grad.xp
+        xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+
+
+def parameter_count(module, trainable_only: bool = False) -> int:
+    """Number of parameter entries of ``module`` (only those that require grad, if asked)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
