@@ -3,6 +3,7 @@
 Profiles (pick one with the environment variable ``HYPOTHESIS_PROFILE``):
   ``ci``   few examples, derandomized (the same examples every run), no deadline
   ``dev``  the default: more examples, still no deadline (NumPy timings vary on shared machines)
+  ``thorough``  many examples, to hunt for bugs before a release
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ settings.register_profile(
     max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
