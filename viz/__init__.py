@@ -1,0 +1,55 @@
+"""viz: look at tinygrad_cnn computation graphs, models and tensors.
+
+    import viz
+    loss = F.cross_entropy(model(x), y); loss.backward()
+    viz.show(loss)                                  # the graph in the terminal
+    viz.show(loss, depth=1)                         # one node per layer
+    viz.to_dot(loss, show_grads=True)               # DOT text (no Graphviz needed)
+    viz.render(loss, "graph.svg")                   # SVG/PNG/PDF through Graphviz
+    viz.graph(loss)                                 # displays itself in Jupyter
+    viz.summary(model, input_shape=(1, 1, 28, 28))  # layer table
+    viz.show_image(model[0].weight)                 # filters as coloured pixels
+
+Every view starts from :func:`trace`, which turns a tensor's graph into plain data
+(:class:`Graph`) through the framework's public graph API only. Gradients: after
+``backward`` only leaves hold ``.grad``; intermediate gradients are computed when the graph
+was kept (``loss.backward(retain_graph=True)``), see :func:`trace`.
+"""
+
+from __future__ import annotations
+
+from .colors import GradScale
+from .dot import dot_escape, to_dot
+from .group import collapse_repeats, fold, inline_consts
+from .image import show_image
+from .render import GraphView, dot_available, graph, render
+from .summary import LayerRow, ModelSummary, summary
+from .terminal import show
+from .trace import FLAGS, Call, Edge, Graph, ModuleInfo, Node, Stats, tensor_stats, trace
+
+__all__ = [
+    "FLAGS",
+    "Call",
+    "Edge",
+    "GradScale",
+    "Graph",
+    "GraphView",
+    "LayerRow",
+    "ModelSummary",
+    "ModuleInfo",
+    "Node",
+    "Stats",
+    "collapse_repeats",
+    "dot_available",
+    "dot_escape",
+    "fold",
+    "graph",
+    "inline_consts",
+    "render",
+    "show",
+    "show_image",
+    "summary",
+    "tensor_stats",
+    "to_dot",
+    "trace",
+]

@@ -1,0 +1,116 @@
+"""The words each node is drawn with, shared by the DOT and terminal renderers."""
+
+from __future__ import annotations
+
+from ._format import fmt_bytes, fmt_count, fmt_dtype, fmt_float, fmt_params, fmt_shape
+from .trace import FLAGS, Node
+
+__all__ = [
+    "flag_texts",
+    "grad_stats_text",
+    "grad_text",
+    "node_detail",
+    "node_title",
+    "op_text",
+    "saved_text",
+    "shape_text",
+    "value_text",
+]
+
+
+def op_text(nd: Node) -> str:
+    """``'Relu'``; with constant inputs inlined, ``'Mul(·, 2)'``."""
+    name = nd.op or "?"
+    if not nd.consts:
+        return name
+    consts = dict(nd.consts)
+    n = max(nd.n_inputs, max(consts) + 1)
+    args = ", ".join(consts.get(slot, "·") for slot in range(n))
+    return f"{name}({args})"
+
+
+def node_title(nd: Node) -> str:
+    """First line of a node: op, parameter name, ``'Conv2d conv1'`` or ``'Linear → ReLU × 3'``."""
+    if nd.kind == "op":
+        return op_text(nd)
+    if nd.kind == "module":
+        return f"{nd.op} {nd.name}" if nd.name else str(nd.op)
+    if nd.kind == "repeat":
+        return f"{' → '.join(nd.block)} × {nd.repeat}"
+    if nd.kind == "const":
+        return f"const {nd.const}"
+    return nd.name or nd.kind
+
+
+def node_detail(nd: Node, limit: int = 48) -> str:
+    """Second-line detail: op params, parameter count of modules, names of repeated blocks."""
+    if nd.kind == "op":
+        return fmt_params(nd.params, limit)
+    if nd.kind in ("module", "repeat"):
+        parts = []
+        if nd.kind == "repeat" and nd.name:
+            parts.append(nd.name)
+        if nd.n_params:
+            parts.append(f"{fmt_count(nd.n_params)} params")
+        return ", ".join(parts)
+    if nd.kind == "param" and not nd.requires_grad:
+        return "frozen"
+    return ""
+
+
+def shape_text(nd: Node, short_dtype: bool = False, dtype: bool = True) -> str:
+    """``'64×8×26×26 float32'``; folded nodes: ``'64×1×28×28 → 64×8×26×26'``."""
+    out = fmt_shape(nd.shape)
+    if nd.kind in ("module", "repeat") and nd.in_shapes:
+        ins = ", ".join(fmt_shape(s) for s in nd.in_shapes)
+        out = f"{ins} → {out}"
+    if dtype:
+        out = f"{out} {fmt_dtype(nd.dtype, short_dtype)}"
+    return out
+
+
+def grad_text(nd: Node) -> str:
+    """``'‖grad‖ 3.1e-02'`` (a range for repeated blocks), or ``''`` without a gradient."""
+    if nd.grad_range is not None and nd.repeat > 1:
+        lo, hi = nd.grad_range
+        return f"‖grad‖ {fmt_float(lo)}…{fmt_float(hi)}"
+    if nd.grad is None:
+        return ""
+    return f"‖grad‖ {fmt_float(nd.grad.norm)}"
+
+
+def grad_stats_text(nd: Node) -> str:
+    """Full gradient statistics on one line."""
+    g = nd.grad
+    if g is None:
+        return ""
+    return (
+        f"grad mean {fmt_float(g.mean)} std {fmt_float(g.std)} "
+        f"min {fmt_float(g.min)} max {fmt_float(g.max)} zeros {g.zero_frac:.0%}"
+    )
+
+
+def value_text(nd: Node) -> str:
+    """``'value mean … std … min … max … zeros 12%'`` (plus dead units of ReLUs)."""
+    v = nd.value
+    if v is None:
+        return ""
+    text = (
+        f"value mean {fmt_float(v.mean)} std {fmt_float(v.std)} "
+        f"min {fmt_float(v.min)} max {fmt_float(v.max)} zeros {v.zero_frac:.0%}"
+    )
+    if v.dead_frac is not None:
+        text += f" dead units {v.dead_frac:.0%}"
+    if v.nan or v.inf:
+        text += f" nan {v.nan} inf {v.inf}"
+    return text
+
+
+def saved_text(nd: Node) -> str:
+    """``'saved 12.0 KiB'`` or ``''``."""
+    return f"saved {fmt_bytes(nd.saved_nbytes)}" if nd.saved_nbytes else ""
+
+
+def flag_texts(nd: Node) -> list[str]:
+    """Readable flags, e.g. ``['vanishing grad', 'dead ReLU']``."""
+    return [FLAGS[f] for f in nd.flags]

@@ -1,0 +1,238 @@
+"""Drawing DOT through Graphviz (SVG/PNG/PDF), and the notebook-friendly :class:`GraphView`.
+
+The ``graphviz`` Python package only runs the ``dot`` program; when ``dot`` is not
+installed, :func:`render` says so in one line (with how to install it), writes the DOT text
+next to the requested file, and returns that path instead of raising.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from .dot import to_dot
+from .group import as_graph
+from .terminal import graph_renderable
+from .trace import Graph
+
+__all__ = [
+    "DOT_MISSING_HINT",
+    "DotNotFound",
+    "GraphView",
+    "dot_available",
+    "graph",
+    "render",
+    "render_bytes",
+]
+
+DOT_MISSING_HINT = (
+    "install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+    "(macOS), or `conda install graphviz`"
+)
+_FORMATS = {"svg", "png", "pdf", "jpg", "jpeg", "gif", "ps", "eps"}
+
+
+class DotNotFound(RuntimeError):
+    """The Graphviz ``dot`` program (or the ``graphviz`` package) is missing."""
+
+
+def render_bytes(dot_text: str, fmt: str = "svg") -> bytes:
+    """Run ``dot -T<fmt>`` on DOT text through the ``graphviz`` package.
+
+    Raises :class:`DotNotFound` when the package or the ``dot`` program is missing.
+    """
+    try:
+        import graphviz
+    except ImportError as err:  # pragma: no cover - graphviz is a dependency
+        raise DotNotFound("the graphviz Python package is missing (pip install graphviz)") from err
+    try:
+        return graphviz.Source(dot_text).pipe(format=fmt)
+    except graphviz.ExecutableNotFound as err:
+        raise DotNotFound("the Graphviz 'dot' program was not found on PATH") from err
+
+
+def dot_available() -> bool:
+    """True when the ``dot`` program can be run."""
+    try:
+        render_bytes("digraph { a }", "svg")
+    except DotNotFound:
+        return False
+    return True
+
+
+def render(
+    x: Any,
+    path: str | Path,
+    *,
+    format: str | None = None,
+    depth: int | None = None,
+    show_grads: bool | None = None,
+    show_values: bool = False,
+    show_saved: bool = False,
+    collapse: bool | None = None,
+    clusters: bool = True,
+    consts: bool = False,
+    rankdir: str = "TB",
+    title: str | None = None,
+    vanish: float = 1e-6,
+    explode: float = 1e3,
+) -> Path:
+    """Draw the graph behind ``x`` (Tensor, list of Tensors, or Graph) to ``path``.
+
+    The format comes from ``format`` or the file suffix: ``.svg``, ``.png``, ``.pdf`` (any
+    format ``dot -T`` knows), or ``.dot``/``.gv`` for the DOT text itself. Other options are
+    those of :func:`viz.to_dot`.
+
+    Returns the path written. When the ``dot`` program is missing, prints one line saying so
+    and how to install it, writes the DOT text to ``path`` with suffix ``.dot``, and returns
+    that path.
+    """
+    path = Path(path)
+    fmt = (format or path.suffix.lstrip(".") or "svg").lower()
+    dot_text = to_dot(
+        x,
+        depth=depth,
+        show_grads=show_grads,
+        show_values=show_values,
+        show_saved=show_saved,
+        collapse=collapse,
+        clusters=clusters,
+        consts=consts,
+        rankdir=rankdir,
+        title=title,
+        vanish=vanish,
+        explode=explode,
+    )
+    if fmt in ("dot", "gv"):
+        path.write_text(dot_text, encoding="utf-8")
+        return path
+    try:
+        data = render_bytes(dot_text, fmt)
+    except DotNotFound as err:
+        dot_path = path.with_suffix(".dot")
+        dot_path.write_text(dot_text, encoding="utf-8")
+        print(
+            f"viz.render: cannot draw {path}: {err}; {DOT_MISSING_HINT}. "
+            f"Wrote the DOT text to {dot_path} instead (viz.show draws the graph in the terminal).",
+            file=sys.stderr,
+        )
+        return dot_path
+    path.write_bytes(data)
+    return path
+
+
+class GraphView:
+    """A traced graph plus how to draw it; displays itself in Jupyter (SVG through Graphviz,
+    or the terminal drawing as text when ``dot`` is missing) and in rich consoles."""
+
+    def __init__(self, graph: Graph, **options: Any) -> None:
+        self.graph = graph
+        self.options = options
+        self._svg: str | None = None
+
+    def to_dot(self, **options: Any) -> str:
+        """DOT text (options of :func:`viz.to_dot` override the view's)."""
+        return to_dot(self.graph, **{**self._dot_options(), **options})
+
+    def render(self, path: str | Path, **options: Any) -> Path:
+        """Write SVG/PNG/PDF; see :func:`viz.render`."""
+        return render(self.graph, path, **{**self._dot_options(), **options})
+
+    def show(self, console: Console | None = None, **options: Any) -> None:
+        """Draw in the terminal; see :func:`viz.show`."""
+        from .terminal import show
+
+        show(self.graph, console=console, **{**self._term_options(), **options})
+
+    def svg(self) -> str | None:
+        """The SVG text, or None when Graphviz's ``dot`` is missing."""
+        if self._svg is None:
+            try:
+                self._svg = render_bytes(self.to_dot(), "svg").decode("utf-8")
+            except DotNotFound:
+                return None
+        return self._svg
+
+    def text(self, width: int = 100) -> str:
+        """The terminal drawing as plain text."""
+        buf = io.StringIO()
+        console = Console(file=buf, width=width, color_system=None, force_terminal=False)
+        console.print(
+            graph_renderable(self.graph, width=width, color=False, **self._term_options()),
+            crop=True,
+        )
+        return buf.getvalue()
+
+    def _dot_options(self) -> dict[str, Any]:
+        keys = ("show_grads", "show_values", "show_saved", "clusters", "rankdir", "title")
+        return {k: v for k, v in self.options.items() if k in keys}
+
+    def _term_options(self) -> dict[str, Any]:
+        keys = ("show_grads", "show_values", "show_saved", "layout", "title")
+        return {k: v for k, v in self.options.items() if k in keys}
+
+    def _repr_svg_(self) -> str | None:
+        return self.svg()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle: dict[str, Any] = {"text/plain": self.text()}
+        svg = self.svg()
+        if svg is not None:
+            bundle["image/svg+xml"] = svg
+        return bundle
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        yield graph_renderable(
+            self.graph,
+            width=options.max_width,
+            color=console.color_system is not None,
+            **self._term_options(),
+        )
+
+    def __repr__(self) -> str:
+        return f"<viz.GraphView of {self.graph!r}>"
+
+
+def graph(
+    x: Any,
+    *,
+    depth: int | None = None,
+    show_grads: bool | None = None,
+    show_values: bool = False,
+    show_saved: bool = False,
+    collapse: bool | None = None,
+    consts: bool = False,
+    clusters: bool = True,
+    rankdir: str = "TB",
+    layout: str = "auto",
+    title: str | None = None,
+    vanish: float = 1e-6,
+    explode: float = 1e3,
+) -> GraphView:
+    """Trace ``x`` once and return a :class:`GraphView`: it displays itself in a notebook
+    (``_repr_svg_``/``_repr_mimebundle_``) and has ``.show()``, ``.to_dot()``,
+    ``.render(path)``. Options are those of :func:`viz.to_dot` and :func:`viz.show`."""
+    g = as_graph(
+        x,
+        depth=depth,
+        collapse=collapse,
+        consts=consts,
+        grads=show_grads,
+        values=show_values,
+        vanish=vanish,
+        explode=explode,
+    )
+    return GraphView(
+        g,
+        show_grads=show_grads,
+        show_values=show_values,
+        show_saved=show_saved,
+        clusters=clusters,
+        rankdir=rankdir,
+        layout=layout,
+        title=title,
+    )
