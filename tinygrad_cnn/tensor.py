@@ -309,6 +309,12 @@ class Tensor:
                 f"matmul: shapes {self.shape} and {other.shape} do not align "
                 f"({a.shape[-1]} != {b.shape[-2]})"
             )
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise RuntimeError(
+                f"matmul: batch axes of {self.shape} and {other.shape} do not broadcast"
+            ) from None
         out = L.Matmul.apply(a, b)
         if self.ndim == 1:
             out = out.squeeze(-2)
