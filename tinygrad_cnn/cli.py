@@ -917,11 +917,17 @@ def _cmd_graph(args: argparse.Namespace) -> int:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return 0
     target = Path(args.output or f"graph.{args.format}")
+    if not viz.dot_available():
+        raise CommandError(
+            f"--format {args.format} needs the Graphviz 'dot' program, which was not found "
+            "(install it with 'apt-get install graphviz' or 'brew install graphviz'), "
+            "or use --format dot or --format term"
+        )
     try:
-        viz.render(out, target, format=args.format, depth=depth)
+        written = viz.render(out, target, format=args.format, depth=depth)
     except (RuntimeError, OSError) as e:
         raise CommandError(str(e).splitlines()[0]) from None
-    print(f"wrote {target} (graph of {label})")
+    print(f"wrote {written} (graph of {label})")
     return 0
 
 
@@ -932,7 +938,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     if hasattr(model, "eval"):
         model.eval()
     try:
-        viz.summary(model, inputs[0] if len(inputs) == 1 else inputs)
+        viz.summary(model, input=inputs[0] if len(inputs) == 1 else list(inputs))
     except Exception as e:
         raise CommandError(f"summary failed: {type(e).__name__}: {e}") from None
     return 0

@@ -67,7 +67,7 @@ a.name, b.name = "a", "b"
 u = a * b
 v = u + a.sin()
 f = u * v
-f.backward()
+f.backward(retain_graph=True)  # keep the graph so that it can be drawn with its gradients
 print(f"by backward:  df/da = {a.grad.item():+.6f}   df/db = {b.grad.item():+.6f}")
 assert abs(a.grad.item() - by_hand["a"]) < 1e-12
 assert abs(b.grad.item() - by_hand["b"]) < 1e-12
@@ -93,13 +93,17 @@ print(f"numerically:  df/da = {numeric['a']:+.6f}   df/db = {numeric['b']:+.6f}"
 # %% [markdown]
 # ## 2. The graph
 #
-# `viz.show` draws the graph that `backward()` walked: leaves at the top, one box per
-# operation, the output at the bottom. Shared values have several outgoing edges — here `a`
-# (used by `Mul` and `Sin`) and `u` (used by `Add` and the last `Mul`).
+# `viz.show` draws the graph that `backward()` walked, one box per value in topological order:
+# the leaf `a`, then `Mul` (that is $u$, with the leaf `b` drawn inside its box), `Sin`, `Add`
+# ($v$) and the final `Mul` ($f$); `← n2` marks an input that is not the box just above.
+# Shared values have several consumers — `a` feeds `Mul` and `Sin`, and `u` (n2) feeds `Add`
+# and the last `Mul`. Because we passed `retain_graph=True`, the drawing can also show the
+# norm of the gradient that arrived at every node.
 
 # %%
 u.name, v.name, f.name = "u", "v", "f"
 viz.show(f)
+print(f"by hand: |df/du| = |v + u| = {abs(df_du):.2f} (n2), |df/dv| = |u| = {abs(df_dv):.2f} (n4)")
 
 # %% [markdown]
 # ## 3. A reverse-mode engine in a few dozen lines
