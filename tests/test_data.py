@@ -157,6 +157,17 @@ def test_collate_python_values_and_custom_collate():
     out = next(iter(DataLoader(Mixed(), batch_size=3, collate_fn=lambda s: len(s))))
     assert out == 3
 
+    class Named(Dataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return {"x": np.ones(2) * i, "name": f"s{i}"}
+
+    batch = next(iter(DataLoader(Named(), batch_size=3)))
+    assert batch["x"].dtype == np.float64 and batch["x"].shape == (3, 2)
+    assert batch["name"] == ["s0", "s1", "s2"]
+
 
 def test_subset_of_tensor_dataset_uses_arrays_and_maps_indices():
     ds = TensorDataset(np.arange(20) * 10)

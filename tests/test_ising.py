@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tinygrad_cnn.data import DataLoader, IsingDataset, T_c, ising
-from tinygrad_cnn.data.ising import _colour_masks, energy_per_spin
+from tinygrad_cnn.data.ising import _colour_masks, _shift, energy_per_spin
 
 PHYS_L = 32
 PHYS_T = (1.5, 2.0, 3.0, 3.5)
@@ -209,6 +209,15 @@ def test_odd_lattice_colouring_is_proper():
         assert np.all(sum(masks) == 1)  # a partition
         for axis in (0, 1):
             assert np.all(colour != np.roll(colour, 1, axis=axis)) or L == 1
+
+
+@pytest.mark.parametrize("L", [2, 3, 5, 16])
+def test_periodic_shift_is_roll(L):
+    x = np.random.default_rng(L).integers(0, 3, size=(4, L, L)).astype(np.int8)
+    for axis in (1, 2):
+        for step in (1, -1):
+            out = _shift(x, np.empty_like(x), axis, step)
+            np.testing.assert_array_equal(out, np.roll(x, step, axis=axis))
 
 
 def test_odd_lattice_physics(tmp_path):

@@ -165,23 +165,27 @@ def _as_batch_tensor(arr: Any, device: str | None) -> Tensor:
     return Tensor(arr, device=device)
 
 
+def _collate_field(values: list[Any], device: str | None) -> Any:
+    if isinstance(values[0], str):
+        return list(values)  # e.g. file names: kept as a list, as PyTorch does
+    return _as_batch_tensor(_stack_field(values), device)
+
+
 def default_collate(samples: list[Any], device: str | None = None) -> Any:
     """Stack a list of samples into a batch: a tuple of fields gives a tuple of Tensors with a
-    leading batch dimension (one Tensor per field); a single field gives one Tensor.
-
-    Integer fields become int64, Python floats float32; array fields keep their dtype.
+    leading batch dimension (one Tensor per field); a dict gives a dict; a single field gives
+    one Tensor. Integer fields become int64, Python floats float32, arrays keep their dtype;
+    string fields stay lists of strings.
     """
     first = samples[0]
     if isinstance(first, (tuple, list)):
         n_fields = len(first)
         if any(len(s) != n_fields for s in samples):
             raise ValueError("default_collate: samples have different numbers of fields")
-        return tuple(
-            _as_batch_tensor(_stack_field([s[k] for s in samples]), device) for k in range(n_fields)
-        )
+        return tuple(_collate_field([s[k] for s in samples], device) for k in range(n_fields))
     if isinstance(first, dict):
-        return {k: _as_batch_tensor(_stack_field([s[k] for s in samples]), device) for k in first}
-    return _as_batch_tensor(_stack_field(samples), device)
+        return {k: _collate_field([s[k] for s in samples], device) for k in first}
+    return _collate_field(samples, device)
 
 
 class DataLoader:
