@@ -13,13 +13,13 @@ from .colors import mix, text_color_for
 from .group import as_graph
 from .labels import (
     flag_texts,
-    grad_stats_text,
+    grad_stats_lines,
     grad_text,
     node_detail,
     node_title,
     saved_text,
     shape_text,
-    value_text,
+    value_lines,
 )
 from .trace import FLAGS, SEVERE, Graph, Node
 
@@ -62,10 +62,10 @@ def _label(nd: Node, grads: bool, values: bool, saved: bool) -> str:
         g = grad_text(nd)
         if g:
             lines.append(g)
-        if values and nd.grad is not None:  # full statistics only when asked for values too
-            lines.append(grad_stats_text(nd))
-    if values and nd.value is not None:
-        lines.append(value_text(nd))
+        if values:  # full gradient statistics only when asked for values too
+            lines += grad_stats_lines(nd, 44)
+    if values:
+        lines += value_lines(nd, 44)
     if saved and nd.saved_nbytes:
         lines.append(saved_text(nd))
     for f in flag_texts(nd):

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from ._format import fmt_bytes, fmt_count, fmt_dtype, fmt_float, fmt_params, fmt_shape
-from .trace import FLAGS, Node
+from .trace import FLAGS, Node, Stats
 
 __all__ = [
     "flag_texts",
-    "grad_stats_text",
+    "grad_stats_lines",
     "grad_text",
     "node_detail",
     "node_title",
     "op_text",
     "saved_text",
     "shape_text",
-    "value_text",
+    "value_lines",
 ]
 
 
@@ -79,31 +79,43 @@ def grad_text(nd: Node) -> str:
     return f"‖grad‖ {fmt_float(nd.grad.norm)}"
 
 
-def grad_stats_text(nd: Node) -> str:
-    """Full gradient statistics on one line."""
-    g = nd.grad
-    if g is None:
-        return ""
-    return (
-        f"grad mean {fmt_float(g.mean)} std {fmt_float(g.std)} "
-        f"min {fmt_float(g.min)} max {fmt_float(g.max)} zeros {g.zero_frac:.0%}"
-    )
+def _stat_tokens(st: Stats) -> list[str]:
+    tokens = [
+        f"mean {fmt_float(st.mean)}",
+        f"std {fmt_float(st.std)}",
+        f"min {fmt_float(st.min)}",
+        f"max {fmt_float(st.max)}",
+        f"zeros {st.zero_frac:.0%}",
+    ]
+    if st.dead_frac is not None:
+        tokens.append(f"dead units {st.dead_frac:.0%}")
+    if st.nan or st.inf:
+        tokens += [f"nan {st.nan}", f"inf {st.inf}"]
+    return tokens
 
 
-def value_text(nd: Node) -> str:
-    """``'value mean … std … min … max … zeros 12%'`` (plus dead units of ReLUs)."""
-    v = nd.value
-    if v is None:
-        return ""
-    text = (
-        f"value mean {fmt_float(v.mean)} std {fmt_float(v.std)} "
-        f"min {fmt_float(v.min)} max {fmt_float(v.max)} zeros {v.zero_frac:.0%}"
-    )
-    if v.dead_frac is not None:
-        text += f" dead units {v.dead_frac:.0%}"
-    if v.nan or v.inf:
-        text += f" nan {v.nan} inf {v.inf}"
-    return text
+def _pack(prefix: str, tokens: list[str], width: int) -> list[str]:
+    """``prefix`` and tokens on as few lines of at most ``width`` characters as fit
+    (a token longer than a line gets a line of its own)."""
+    lines = [prefix]
+    fresh = True  # nothing after the prefix/indent yet
+    for tok in tokens:
+        if fresh or len(lines[-1]) + 1 + len(tok) <= width:
+            lines[-1] += " " + tok
+        else:
+            lines.append(" " * len(prefix) + " " + tok)
+        fresh = False
+    return lines
+
+
+def grad_stats_lines(nd: Node, width: int = 80) -> list[str]:
+    """Gradient statistics: ``'grad mean … std … min … max … zeros 0%'``, wrapped."""
+    return [] if nd.grad is None else _pack("grad", _stat_tokens(nd.grad), width)
+
+
+def value_lines(nd: Node, width: int = 80) -> list[str]:
+    """Value statistics (plus dead units of ReLUs, NaN/Inf counts), wrapped at ``width``."""
+    return [] if nd.value is None else _pack("value", _stat_tokens(nd.value), width)
 
 
 def saved_text(nd: Node) -> str:

@@ -176,6 +176,12 @@ class ModelSummary:
 def _inputs(
     input_shape: Any, input: Any, dtype: Any, device: str | None
 ) -> tuple[list[tg.Tensor], list[tuple[int, ...]]]:
+    if isinstance(input_shape, tg.Tensor) or (
+        isinstance(input_shape, (list, tuple))
+        and input_shape
+        and all(isinstance(t, tg.Tensor) for t in input_shape)
+    ):  # summary(model, x): a tensor where the shape would go
+        input, input_shape = input_shape, None
     if input is not None:
         xs = list(input) if isinstance(input, (list, tuple)) else [input]
         xs = [x if isinstance(x, tg.Tensor) else tg.Tensor(x) for x in xs]
@@ -218,7 +224,8 @@ def summary(
     Args:
         model: an ``nn.Module``.
         input_shape: shape of the input including the batch, e.g. ``(1, 1, 28, 28)``; a list
-            of shapes for several inputs. The model runs on zeros of this shape.
+            of shapes for several inputs. The model runs on zeros of this shape. A tensor
+            here is taken as ``input``.
         input: a tensor (or list of tensors) to run instead of zeros.
         depth: show layers down to this nesting depth (1 = the model's children; default 3).
         dtype, device: of the zeros input (default float32 on the CPU).

@@ -31,13 +31,13 @@ from ._format import fmt_bytes, fmt_float
 from .colors import GradScale
 from .group import as_graph
 from .labels import (
-    grad_stats_text,
+    grad_stats_lines,
     grad_text,
     node_detail,
     node_title,
     saved_text,
     shape_text,
-    value_text,
+    value_lines,
 )
 from .trace import FLAGS, SEVERE, Graph, Node
 
@@ -236,14 +236,13 @@ def _lanes_view(g: Graph, width: int, grads: bool, values: bool, saved: bool) ->
     for v, nd in enumerate(g.nodes):
         segs = _row_segments(g, nd, refs[v], grads, saved, id_width)
         lines.append([(rows[v].ljust(col), "")] + _fit(segs, budget))
-        extra = []
-        if values and nd.value is not None:
-            extra.append(value_text(nd))
-        if grads and values and nd.grad is not None:
-            extra.append(grad_stats_text(nd))
+        room = max(8, budget - id_width - 1)
+        extra = value_lines(nd, room) if values else []
+        if grads and values:
+            extra += grad_stats_lines(nd, room)
         for e in extra:
             lead = conts[v].ljust(col) + " " * (id_width + 1)
-            lines.append([(lead, "")] + _fit([(e, "dim", 9)], max(8, budget - id_width - 1)))
+            lines.append([(lead, "")] + _fit([(e, "dim", 9)], room))
     return _Rows(lines)
 
 
@@ -306,10 +305,11 @@ def _boxes_view(g: Graph, width: int, grads: bool, values: bool, saved: bool) ->
             for k, (t, style) in enumerate(stats):
                 line.append(("  " if k else "") + t, style=style)
             body.append(line)
-        if values and nd.value is not None:
-            body.append(Text(value_text(nd), style="dim"))
-        if grads and values and nd.grad is not None:
-            body.append(Text(grad_stats_text(nd), style="dim"))
+        room = box_width - 4
+        stat_lines = value_lines(nd, room) if values else []
+        if grads and values:
+            stat_lines += grad_stats_lines(nd, room)
+        body += [Text(line, style="dim") for line in stat_lines]
         for t in body:
             t.no_wrap = True
             t.overflow = "ellipsis"
@@ -344,7 +344,8 @@ def _header(g: Graph) -> Text:
     for nd in g.nodes:
         kinds[nd.kind] = kinds.get(nd.kind, 0) + 1
     parts = [f"{v} {k}{'' if v == 1 else 's'}" for k, v in kinds.items()]
-    text = Text(f"graph: {len(g.nodes)} nodes", style="bold")
+    n = len(g.nodes)
+    text = Text(f"graph: {n} node{'' if n == 1 else 's'}", style="bold")
     text.append(" (" + ", ".join(parts) + ")")
     if g.depth is not None:
         text.append(f", modules folded to depth {g.depth}")

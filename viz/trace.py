@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 import tinygrad_cnn as tg
+from tinygrad_cnn.backend import get_array_module
 
 from .colors import GradScale
 
@@ -526,6 +527,12 @@ def _intermediate_grads(
     return grads
 
 
+def _all_finite(a: Any) -> bool:
+    if a.dtype.kind not in "fc":
+        return True
+    return bool(get_array_module(a).isfinite(a).all())
+
+
 def _flags(nd: Node, any_grads: bool, scale: GradScale) -> tuple[str, ...]:
     flags: list[str] = []
     if (nd.value is not None and not nd.value.finite) or (
@@ -565,8 +572,8 @@ def trace(
             retain_graph=True)`` when the graph was retained (else leaves only, with a note).
             ``None`` (default): like ``True`` when any leaf already has a ``.grad``
             (i.e. after ``backward``), else no gradients.
-        values: statistics of every tensor's values (ReLU outputs are always measured, to
-            spot dead ReLUs).
+        values: statistics of every tensor's values (ReLU outputs, and tensors holding
+            NaN/Inf, are always measured, to spot dead ReLUs and broken values).
         vanish, explode: gradient norms below / above these are flagged (and coloured) as
             vanishing / exploding. Defaults ``1e-6`` and ``1e3``.
 
@@ -631,7 +638,7 @@ def trace(
 
     for t, nd in zip(order, nodes, strict=True):
         is_relu = nd.op is not None and nd.op.lower() in _RELU_OPS
-        if values or is_relu:
+        if values or is_relu or not _all_finite(t.data):  # NaN/Inf are always reported
             nd.value = tensor_stats(t.data, dead_units=is_relu)
         if grad_mode != "none":
             g = t.grad if t.op is None else (inter or {}).get(id(t))
