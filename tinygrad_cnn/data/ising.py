@@ -121,9 +121,9 @@ class _Sampler:
         B = len(temps)
         self.beta2 = (2.0 / temps).astype(np.float32)[:, None, None]  # ΔE/T = beta2 · s·h
         # Ordered start below T_c (where the chain ends up anyway), infinite-T start above.
-        s = rng.integers(0, 2, size=(B, L, L), dtype=np.int8) * 2 - 1
+        s = rng.integers(0, 2, size=(B, L, L), dtype=np.int8) * 2 - 1  # int8 ±1
         s[temps < T_c] = 1
-        self.s = s.astype(np.int8)
+        self.s = s
         self.masks = _colour_masks(L)
         self.wolff_idx = np.flatnonzero(temps < _WOLFF_BELOW)
         self.p_add = (-np.expm1(-2.0 / temps)).astype(np.float32)  # bond probability 1 − e^(−2/T)
@@ -223,15 +223,13 @@ def sample_ising(
     sampler = _Sampler(L, chain_t, rng)
     total = n_equilibrate + per_chain * n_between
     kept = np.empty((per_chain, n_t * chains_per_T, L, L), dtype=np.int8)
-    done = 0
-    for step in range(total):
+    for step in range(1, total + 1):
         sampler.step()
-        done += 1
-        k = step - n_equilibrate
-        if k >= 0 and (k + 1) % n_between == 0:
-            kept[(k + 1) // n_between - 1] = sampler.s
+        k = step - n_equilibrate  # steps since equilibration
+        if k > 0 and k % n_between == 0:
+            kept[k // n_between - 1] = sampler.s
         if progress is not None:
-            progress(done, total)
+            progress(step, total)
     # (per_chain, T, chain, L, L) → (T, per_chain, chain, L, L): within a temperature the chains
     # take turns, so cutting the block to samples_per_T drops late samples, never whole chains.
     kept = kept.reshape(per_chain, n_t, chains_per_T, L, L).transpose(1, 0, 2, 3, 4)
