@@ -108,6 +108,8 @@ def _module_node(g: Graph, call_id: str, members: list[int], depth: int) -> Node
     mset = set(members)
     out = g.nodes[_output_of(g, members)]
     inputs = [i for i in _external_inputs(g, mset) if g.nodes[i].kind != "const"]
+    made = [i for i in inputs if not g.nodes[i].is_leaf]
+    inputs = made or inputs  # the data flowing in; side inputs such as masks only if alone
     params = [g.nodes[i] for i in members if g.nodes[i].kind == "param"]
     info = g.modules[g.calls[call_id].module]
     inner = [g.nodes[i] for i in members]
@@ -136,8 +138,10 @@ def fold(g: Graph, depth: int | None, collapse: bool | None = None) -> Graph:
     """One node per module call at ``depth`` (0: the outermost module, 1: its children, ...).
 
     Ops that ran outside any module at that depth stay as they are; parameters move into the
-    module that uses them. ``collapse`` (default: True when folding) then merges runs of
-    identical consecutive blocks into one ``× n`` node. ``depth=None`` returns the op graph.
+    module that uses them, and so do unnamed side inputs (masks, batch statistics) read only
+    by one call that also receives data from an op. ``collapse`` (default: True when
+    folding) then merges runs of identical consecutive blocks into one ``× n`` node.
+    ``depth=None`` returns the op graph.
     """
     if collapse is None:
         collapse = depth is not None
@@ -145,10 +149,25 @@ def fold(g: Graph, depth: int | None, collapse: bool | None = None) -> Graph:
         return collapse_repeats(g) if collapse else g
     if depth < 0:
         raise ValueError(f"viz.fold: depth must be >= 0, got {depth}")
+    keys: list[object] = [nd.calls[depth] if len(nd.calls) > depth else nd.index for nd in g.nodes]
+    # unnamed side inputs read only inside one call that also gets data from an op (dropout
+    # masks, batch statistics) belong to that call; a call's only input stays visible
+    fed_by_op = {
+        keys[e.dst]
+        for e in g.edges
+        if isinstance(keys[e.dst], str)
+        and keys[e.src] != keys[e.dst]
+        and g.nodes[e.src].kind == "op"
+    }
+    for nd in g.nodes:
+        if nd.kind == "input" and nd.index not in g.roots:
+            owners = {keys[c] for c in g.consumers(nd.index)}
+            if len(owners) == 1 and next(iter(owners)) in fed_by_op:
+                keys[nd.index] = next(iter(owners))
     key_of: dict[object, int] = {}
     groups: list[list[int]] = []
     for nd in g.nodes:
-        key: object = nd.calls[depth] if len(nd.calls) > depth else nd.index
+        key = keys[nd.index]
         if key not in key_of:
             key_of[key] = len(groups)
             groups.append([])

@@ -217,12 +217,12 @@ def _row_segments(
         segs.append((grad_text(nd), _node_style(g, nd, grads).replace("bold ", ""), 5))
     if saved and nd.saved_nbytes:
         segs.append((saved_text(nd), "magenta", 4))
-    detail = node_detail(nd, 40)
+    detail = node_detail(nd, 28)
     if detail:
-        segs.append((detail, "dim", 3))
+        segs.append((detail, "dim", 1))
     if nd.kind == "op" and nd.calls and g.depth is None:
         info = g.modules[g.calls[nd.calls[-1]].module]
-        segs.append(("@" + info.label, "dim italic", 1))
+        segs.append(("@" + info.label, "dim italic", 3))
     return segs
 
 

@@ -499,6 +499,43 @@ def _scopes(order: list[tg.Tensor], nodes: list[Node], edges: list[Edge]):
     return modules, calls
 
 
+def _reading_order(roots: list[tg.Tensor], order: list[tg.Tensor]) -> list[tg.Tensor]:
+    """A topological order that reads well: depth-first from the roots, visiting the input
+    with the longest history first, so that short side inputs (weights, constants) come
+    right before the op that uses them. Iterative; deterministic."""
+    pos = {id(t): i for i, t in enumerate(order)}
+    height = [0] * len(order)
+    for i, t in enumerate(order):
+        parents = t.parents
+        if parents:
+            height[i] = 1 + max(height[pos[id(p)]] for p in parents)
+
+    def inputs(t: tg.Tensor) -> list[tg.Tensor]:
+        unique: dict[int, tuple[int, int, tg.Tensor]] = {}
+        for slot, p in enumerate(t.parents):
+            unique.setdefault(id(p), (-height[pos[id(p)]], slot, p))
+        return [p for _, _, p in sorted(unique.values(), key=lambda v: (v[0], v[1]))]
+
+    out: list[tg.Tensor] = []
+    seen: set[int] = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(inputs(root)))]
+        while stack:
+            node, it = stack[-1]
+            for p in it:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, iter(inputs(p))))
+                    break
+            else:
+                stack.pop()
+                out.append(node)
+    return out
+
+
 def _intermediate_grads(
     roots: list[tg.Tensor], order: list[tg.Tensor], notes: list[str]
 ) -> dict[int, Any] | None:
@@ -578,11 +615,13 @@ def trace(
             vanishing / exploding. Defaults ``1e-6`` and ``1e3``.
 
     Returns:
-        A :class:`Graph` with ids ``n0, n1, ...`` in topological order (inputs first).
+        A :class:`Graph` with ids ``n0, n1, ...`` in topological order (inputs first; among
+        the inputs of an op, the one with the longest history comes first, so weights sit
+        right before the op that reads them).
     """
     roots = _roots(tensors)
     scale = GradScale(vanish, explode)
-    order = tg.toposort(*roots)
+    order = _reading_order(roots, tg.toposort(*roots))
     index = {id(t): i for i, t in enumerate(order)}
     nodes: list[Node] = []
     edges: list[Edge] = []
