@@ -192,6 +192,8 @@ def _run(
             op = node.op
             if op is None:
                 continue
+            if op.freed:
+                op.saved  # noqa: B018 -- raises the error that explains retain_graph
             input_grads = op.backward(g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)

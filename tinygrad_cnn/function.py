@@ -67,9 +67,15 @@ class Function:
         return out
 
     def free(self) -> None:
-        """Drop the values kept for backward (the graph's shape stays for visualisation)."""
-        if self._saved:
-            self._saved = None
+        """Drop the values kept for backward (the graph's shape stays for visualisation).
+        A later backward through this op is an error, even if it saved nothing: its inputs'
+        gradients would otherwise be accumulated a second time without anyone asking."""
+        self._saved = None
+
+    @property
+    def freed(self) -> bool:
+        """True once backward ran through this op without ``retain_graph``."""
+        return self._saved is None
 
     @property
     def saved_nbytes(self) -> int:
