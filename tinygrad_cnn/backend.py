@@ -83,7 +83,7 @@ def device_of(array: Any) -> str:
 def normalize_device(device: Any) -> str:
     """Accept ``"cpu"``, ``"cuda"``, ``"cuda:0"`` (any case); reject everything else clearly."""
     name = str(device).lower()
-    if name.startswith("cuda"):
+    if name.startswith("cuda:") and name[5:].isdigit():  # one GPU for now: cuda:N is cuda
         name = "cuda"
     if name not in DEVICES:
         raise ValueError(f"unknown device {device!r}: expected one of {DEVICES}")
