@@ -33,6 +33,10 @@ from .creation import (
 )
 from .function import Function
 from .random import manual_seed
+from .serialization import load, save
+
+# subpackages last: they build on the names above
+from . import data, functional, models, nn, optim, testing  # noqa: E402, I001
 from .tensor import Tensor, cat, chunk, maximum, minimum, split, stack, where
 
 float32 = np.dtype(np.float32)
@@ -49,5 +53,6 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "from_numpy", "from_dlpack",
     "cat", "stack", "split", "chunk", "where", "maximum", "minimum",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "toposort",
-    "manual_seed", "float32", "float64", "int64", "int32", "bool_",
+    "manual_seed", "save", "load", "data", "functional", "models", "nn", "optim", "testing",
+    "float32", "float64", "int64", "int32", "bool_",
 ]

@@ -1,5 +1,5 @@
-"""Differentiable primitives, grouped by kind. Each is a ``Function`` subclass."""
+"""Differentiable primitives, grouped by kind; each is a ``Function`` subclass.
 
-from . import elementwise, linalg, movement, reduce
-
-__all__ = ["elementwise", "linalg", "movement", "reduce"]
+elementwise, reduce, movement, linalg: the core; im2col, conv, pool, norm, loss: the CNN stack.
+Import the submodule you need (``from tinygrad_cnn.ops import conv``).
+"""
