@@ -16,6 +16,7 @@ random generator are restored afterwards. Every figure comes from the traced gra
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -161,10 +162,9 @@ class ModelSummary:
             yield Text(line)
 
     def __str__(self) -> str:
-        console = Console(width=80, color_system=None, force_terminal=False, record=True)
-        with console.capture():
-            console.print(self)
-        return console.export_text()
+        buf = io.StringIO()
+        Console(file=buf, width=80, color_system=None, force_terminal=False).print(self)
+        return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
 
     def __repr__(self) -> str:
         return (
