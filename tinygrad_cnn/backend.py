@@ -110,10 +110,24 @@ def to_numpy(array: Any) -> np.ndarray:
 
 
 def scatter_add(target: Any, index: Any, values: Any) -> None:
-    """``target[index] += values`` where repeated indices accumulate (unbuffered)."""
+    """``target[index] += values`` where repeated indices accumulate (unbuffered).
+
+    ``index`` is an index tuple (ints, slices, None, Ellipsis, integer or bool arrays). Only
+    integer arrays can select an element twice; without them a plain ``+=`` is exact (and
+    needs no atomics). NumPy: ``np.add.at``. CuPy: ``cupy.add.at`` (atomic adds on the GPU),
+    or ``cupyx.scatter_add`` on CuPy versions whose ufuncs have no ``at``.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(getattr(p, "dtype", None) is not None and p.dtype.kind in "iu" for p in parts):
+        target[index] += values
+        return
     xp = get_array_module(target)
     if xp is np:
         np.add.at(target, index, values)
+        return
+    add_at = getattr(xp.add, "at", None)
+    if add_at is not None:
+        add_at(target, index, values)
     else:
         importlib.import_module("cupyx").scatter_add(target, index, values)
 
