@@ -86,7 +86,7 @@ def _analytic(
     grads = autograd.grad(
         [o for o, _ in pairs],
         list(inputs),
-        grad_outputs=[Tensor(v) for _, v in pairs],
+        grad_outputs=[Tensor(v, device=o.device) for o, v in pairs],
         retain_graph=retain,
         allow_unused=True,
     )
@@ -283,7 +283,7 @@ def gradgradcheck(
         grads = autograd.grad(
             [o for o, _ in pairs],
             list(xs),
-            grad_outputs=[Tensor(v) for _, v in pairs],
+            grad_outputs=[Tensor(v, device=o.device) for o, v in pairs],
             create_graph=True,
             allow_unused=True,
         )
