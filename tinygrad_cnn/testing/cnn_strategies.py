@@ -199,6 +199,14 @@ def conv_transpose_settings(draw: st.DrawFn, **kwargs) -> ConvSettings:
     )
 
 
+def _windows_reach_input(n: int, k: int, s: int, p: int, d: int, ceil: bool) -> bool:
+    """True when every window along this axis covers at least one real (unpadded) input."""
+    for i in range(output_size(n, k, s, p, d, ceil)):
+        if not any(0 <= i * s - p + a * d < n for a in range(k)):
+            return False
+    return True
+
+
 @st.composite
 def pool_settings(
     draw: st.DrawFn,
@@ -223,6 +231,9 @@ def pool_settings(
         p = draw(st.integers(0, (d * (k - 1) + 1) // 2))
         span = d * (k - 1) + 1
         n = draw(st.integers(max(1, span - 2 * p), max(max_size, span - 2 * p)))
+        if not _windows_reach_input(n, k, s, p, d, ceil):
+            # a window of padding only has the maximum −∞ (in PyTorch too): avoid it
+            p, n = 0, max(n, span)
         axes.append((n, k, s, p, d))
     (H, KH, sh, ph, dh), (W, KW, sw, pw, dw) = axes
     return PoolSettings(N, C, H, W, (KH, KW), (sh, sw), (ph, pw), (dh, dw), ceil)
