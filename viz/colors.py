@@ -5,6 +5,7 @@ Colours are ``'#rrggbb'`` strings, usable both by rich (terminal) and by graphvi
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -32,12 +33,14 @@ def _rgb_to_hex(rgb: Sequence[float]) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+@functools.lru_cache(maxsize=4096)
 def mix(color: str, other: str = "#ffffff", t: float = 0.5) -> str:
     """Blend ``color`` towards ``other`` by ``t`` (0 = color, 1 = other)."""
     a, b = _hex_to_rgb(color), _hex_to_rgb(other)
     return _rgb_to_hex([x + (y - x) * t for x, y in zip(a, b, strict=True)])
 
 
+@functools.lru_cache(maxsize=4096)
 def text_color_for(background: str) -> str:
     """Black or white text, whichever reads better on ``background``."""
     r, g, b = _hex_to_rgb(background)
@@ -76,9 +79,15 @@ def apply_cmap(t: np.ndarray, name: str) -> np.ndarray:
     return np.rint(rgb).astype(np.uint8)
 
 
+@functools.lru_cache(maxsize=8192)
+def _cmap_hex_cached(step: int, steps: int, name: str) -> str:
+    return _rgb_to_hex(apply_cmap(np.array([step / steps]), name)[0])
+
+
 def cmap_hex(t: float, name: str) -> str:
-    """One value in [0, 1] through colour map ``name`` -> ``'#rrggbb'``."""
-    return _rgb_to_hex(apply_cmap(np.array([t]), name)[0])
+    """One value in [0, 1] through colour map ``name`` -> ``'#rrggbb'`` (in 1/1024 steps)."""
+    t = 0.0 if math.isnan(t) else min(max(t, 0.0), 1.0)
+    return _cmap_hex_cached(int(round(t * 1024)), 1024, name)
 
 
 class GradScale:

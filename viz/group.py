@@ -7,15 +7,23 @@ repeated blocks is named after its first block and the count (``c3x4``).
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
-from dataclasses import replace
 from typing import Any
 
 from ._format import fmt_params
 from .trace import FLAGS, Edge, Graph, Node, trace
 
 __all__ = ["as_graph", "call_output", "collapse_repeats", "fold", "inline_consts"]
+
+
+def _with(nd: Node, **changes: Any) -> Node:
+    """A shallow copy of ``nd`` with some fields changed (dataclasses.replace is slow)."""
+    out = copy.copy(nd)
+    for k, v in changes.items():
+        setattr(out, k, v)
+    return out
 
 
 def _union_flags(nodes: list[Node]) -> tuple[str, ...]:
@@ -59,7 +67,7 @@ def _rebuild(g: Graph, groups: list[list[int]], make: list[Node], depth: int | N
         order += sorted((k for k in range(len(groups)) if k not in done), key=first.__getitem__)
         notes.append("folding made a cycle between module calls; some edges point upwards")
     pos = {k: p for p, k in enumerate(order)}
-    nodes = [replace(make[k], index=pos[k]) for k in order]
+    nodes = [_with(make[k], index=pos[k]) for k in order]
     edges = sorted(
         (Edge(pos[a], pos[b], slot) for (a, b), slot in pairs.items()),
         key=lambda e: (e.dst, e.slot, e.src),
@@ -84,9 +92,10 @@ def _rebuild(g: Graph, groups: list[list[int]], make: list[Node], depth: int | N
 
 def _external_inputs(g: Graph, members: set[int]) -> list[int]:
     srcs: list[int] = []
-    for e in sorted(g.edges, key=lambda e: (e.dst, e.slot)):
-        if e.dst in members and e.src not in members and e.src not in srcs:
-            srcs.append(e.src)
+    for dst in sorted(members):
+        for e in sorted(g.in_edges(dst), key=lambda e: e.slot):
+            if e.src not in members and e.src not in srcs:
+                srcs.append(e.src)
     return srcs
 
 
@@ -178,7 +187,7 @@ def fold(g: Graph, depth: int | None, collapse: bool | None = None) -> Graph:
         if isinstance(key, str):
             make.append(_module_node(g, key, members, depth))
         else:
-            make.append(replace(g.nodes[members[0]], members=(members[0],)))
+            make.append(_with(g.nodes[members[0]], members=(members[0],)))
     folded = _rebuild(g, groups, make, depth)
     return collapse_repeats(folded) if collapse else folded
 
@@ -315,8 +324,7 @@ def inline_consts(g: Graph) -> Graph:
     kept = [nd.index for nd in g.nodes if nd.index not in consts or nd.index in g.roots]
     groups = [[i] for i in kept]
     make = [
-        replace(g.nodes[i], consts=g.nodes[i].consts + tuple(sorted(extra.get(i, []))))
-        for i in kept
+        _with(g.nodes[i], consts=g.nodes[i].consts + tuple(sorted(extra.get(i, [])))) for i in kept
     ]
     return _rebuild(g, groups, make, g.depth)
 

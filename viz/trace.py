@@ -75,11 +75,12 @@ class Stats:
         return self.nan == 0 and self.inf == 0
 
 
-def tensor_stats(array: Any, dead_units: bool = False) -> Stats:
+def tensor_stats(array: Any, dead_units: bool = False, full: bool = True) -> Stats:
     """:class:`Stats` of a NumPy/CuPy array or a Tensor.
 
     ``dead_units``: also measure the fraction of units that are zero for every sample
-    (axis 0 is the batch), as for the output of a ReLU.
+    (axis 0 is the batch), as for the output of a ReLU. ``full=False``: only the norm (the
+    other figures are NaN) unless the array holds NaN/Inf; enough for flags and colours.
     """
     if isinstance(array, tg.Tensor):
         a = array.numpy()
@@ -89,6 +90,12 @@ def tensor_stats(array: Any, dead_units: bool = False) -> Stats:
     n = int(a.size)
     if n == 0:
         return Stats(0, 0.0, math.nan, math.nan, math.nan, math.nan, 0.0)
+    if not full and not dead_units:
+        flat = a.ravel()
+        norm = float(np.sqrt(np.dot(flat, flat)))
+        if math.isfinite(norm):
+            nan = math.nan
+            return Stats(n, norm, nan, nan, nan, nan, 1.0 if norm == 0 else nan)
     finite = np.isfinite(a)
     n_nan = int(np.isnan(a).sum())
     n_inf = int(n - finite.sum() - n_nan)
@@ -609,8 +616,9 @@ def trace(
             retain_graph=True)`` when the graph was retained (else leaves only, with a note).
             ``None`` (default): like ``True`` when any leaf already has a ``.grad``
             (i.e. after ``backward``), else no gradients.
-        values: statistics of every tensor's values (ReLU outputs, and tensors holding
-            NaN/Inf, are always measured, to spot dead ReLUs and broken values).
+        values: statistics of every tensor's values, and full statistics of gradients (else
+            gradients get their norm only; ReLU outputs, and tensors holding NaN/Inf, are
+            always measured, to spot dead ReLUs and broken values).
         vanish, explode: gradient norms below / above these are flagged (and coloured) as
             vanishing / exploding. Defaults ``1e-6`` and ``1e3``.
 
@@ -682,7 +690,7 @@ def trace(
         if grad_mode != "none":
             g = t.grad if t.op is None else (inter or {}).get(id(t))
             if g is not None:
-                nd.grad = tensor_stats(g.data if isinstance(g, tg.Tensor) else g)
+                nd.grad = tensor_stats(g.data if isinstance(g, tg.Tensor) else g, full=values)
         nd.flags = _flags(nd, grad_mode != "none", scale)
     return Graph(
         nodes=nodes,
