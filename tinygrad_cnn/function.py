@@ -17,6 +17,18 @@ from .backend import get_array_module
 __all__ = ["Function"]
 
 
+_TENSOR_CLASS: list[type] = []
+
+
+def _load_tensor_class() -> type:
+    """``Tensor``, imported once: tensor.py imports this module, and an import statement in
+    ``apply`` cost several µs per op."""
+    from .tensor import Tensor
+
+    _TENSOR_CLASS.append(Tensor)
+    return Tensor
+
+
 class Function:
     """Base class of every primitive. Call ``SubClass.apply(*inputs, **params)``.
 
@@ -98,8 +110,7 @@ class Function:
     # -- the one entry point --------------------------------------------------------------
     @classmethod
     def apply(cls, *inputs: Any, **params: Any):
-        from .tensor import Tensor
-
+        Tensor = _TENSOR_CLASS[0] if _TENSOR_CLASS else _load_tensor_class()
         tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         devices = {t.device for t in tensors}
         if len(devices) > 1:
