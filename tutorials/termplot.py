@@ -72,7 +72,8 @@ def plot(
         if 0 <= c < width:
             for r in range(height):
                 grid[r][c] = ("┊", "yellow")
-    for k, (_name, (x, y)) in enumerate(series.items()):
+    # the first series is drawn last, so that it stays visible where series overlap
+    for k, (_name, (x, y)) in reversed(list(enumerate(series.items()))):
         mark, colour = _MARKERS[k % len(_MARKERS)], _COLOURS[k % len(_COLOURS)]
         for xi, yi in zip(x, y, strict=True):
             if not math.isfinite(yi) or (logy and yi <= 0):
@@ -86,11 +87,19 @@ def plot(
         v = 10**v if logy else v
         return f"{v:8.3g}"
 
+    # label the top and bottom rows, and the reference lines (else the middle row)
+    labels = {0: ylabel(0), height - 1: ylabel(height - 1)}
+    for h in hlines:
+        if 0 <= row(h) < height:
+            labels[row(h)] = f"{h:8.3g}"
+    if not hlines:
+        labels.setdefault(height // 2, ylabel(height // 2))
+
     console = console or Console(highlight=False)
     if title:
         console.print(Text(title, style="bold"))
     for r in range(height):
-        line = Text(ylabel(r) if r in (0, height // 2, height - 1) else " " * 8)
+        line = Text(labels.get(r, " " * 8))
         line.append(" │")
         for ch, style in grid[r]:
             line.append(ch, style=style)
