@@ -288,51 +288,88 @@ class ConvTranspose2d(Module):
 
 # ---------------------------------------------------------------------------- pooling
 class MaxPool2d(Module):
-    """Maximum over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``.
-    ``(N, C, H, W)`` → ``(N, C, OH, OW)``, ``OH = floor((H + 2·padding − kernel) / stride) + 1``."""
+    """Maximum over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``; padding
+    counts as −∞. ``(N, C, H, W)`` → ``(N, C, OH, OW)`` with
+    ``OH = floor((H + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1`` (ceil with
+    ``ceil_mode``). ``return_indices=True`` also returns the argmax positions."""
 
     def __init__(
         self,
         kernel_size: int | tuple[int, int],
         stride: int | tuple[int, int] | None = None,
         padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
     ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+    def forward(self, x: Tensor) -> Any:
+        return F.max_pool2d(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+        )
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        s = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        if self.dilation not in (1, (1, 1)):
+            s += f", dilation={self.dilation}"
+        if self.ceil_mode:
+            s += ", ceil_mode=True"
+        return s
 
 
 class AvgPool2d(Module):
     """Mean over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``. With
-    ``count_include_pad=True`` (default) padded zeros count in the mean."""
+    ``count_include_pad=True`` (default) padded zeros count in the mean; ``divisor_override``
+    replaces the divisor."""
 
     def __init__(
         self,
         kernel_size: int | tuple[int, int],
         stride: int | tuple[int, int] | None = None,
         padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
         count_include_pad: bool = True,
+        divisor_override: int | None = None,
     ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
+        self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, x: Tensor) -> Tensor:
         return F.avg_pool2d(
-            x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
         )
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        s = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        if self.ceil_mode:
+            s += ", ceil_mode=True"
+        if not self.count_include_pad:
+            s += ", count_include_pad=False"
+        return s
 
 
 class AdaptiveAvgPool2d(Module):
