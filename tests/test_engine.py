@@ -9,6 +9,8 @@ import weakref
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
 from tinygrad_cnn.autograd import current_scope, module_scope
@@ -430,3 +432,97 @@ def test_module_scope_is_recorded_on_ops():
     assert a.op.scope == (outer,)
     assert b.op.scope == (outer, inner)
     assert c.op.scope == ()
+
+
+# ------------------------------------------------------------------------------ gradcheck itself
+class WrongScale(Function):
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, grad_out):
+        return grad_out * 2.1
+
+
+class SoftmaxZeroGrad(Function):
+    """A softmax whose backward returns zeros: a check based on .sum() cannot see it."""
+
+    def forward(self, x):
+        e = np.exp(x - x.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+    def backward(self, grad_out):
+        return grad_out * 0
+
+
+class SquareConstantBackward(Function):
+    """x² with a correct first derivative that is not differentiable again (2x as a constant)."""
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, grad_out):
+        return grad_out * tg.Tensor(2 * self.inputs[0].data)
+
+
+def test_gradcheck_catches_a_wrong_backward_and_names_the_place():
+    x = f64(np.linspace(-1, 1, 6).reshape(2, 3))
+    with pytest.raises(AssertionError, match=r"input 0 \(shape \(2, 3\)\) at element \(\d, \d\)"):
+        gradcheck(lambda x: WrongScale.apply(x), [x])
+    with pytest.raises(AssertionError, match=r"analytic .* vs numerical"):
+        gradcheck(lambda x: SoftmaxZeroGrad.apply(x), [x])
+    assert gradcheck(lambda x: x.softmax(-1), [x])
+
+
+def test_gradcheck_full_jacobian_names_the_wrong_entry():
+    from tinygrad_cnn.testing import GradcheckError
+
+    x = f64([0.5, -0.25])
+    with pytest.raises(
+        GradcheckError, match=r"d output element \((\d),\) / d input 0 element \(\1,\)"
+    ):
+        gradcheck(lambda x: WrongScale.apply(x), [x], full_jacobian=True)
+    assert gradcheck(lambda x: x.exp() * x.sum(), [x], full_jacobian=True)
+
+
+def test_gradgradcheck_catches_a_backward_that_is_not_differentiable():
+    x = f64([0.5, -1.5, 2.0])
+    assert gradcheck(lambda x: SquareConstantBackward.apply(x), [x])
+    with pytest.raises(AssertionError, match="second order"):
+        gradgradcheck(lambda x: SquareConstantBackward.apply(x), [x])
+    assert gradgradcheck(lambda x: x * x, [x])
+
+
+def test_gradcheck_refuses_unsuitable_inputs():
+    with pytest.raises(TypeError, match="float64"):
+        gradcheck(lambda x: x * 2, [tg.randn(3, requires_grad=True)])
+    with pytest.raises(ValueError, match="requires_grad=True"):
+        gradcheck(lambda x: x * 2, [tg.randn(3, dtype=tg.float64)])
+    with pytest.raises(ValueError, match="not a leaf"):
+        gradcheck(lambda x: x * 2, [f64([1.0]) * 2])
+    with pytest.raises(TypeError, match="float64"):
+        gradcheck(lambda x: x.float(), [f64([1.0])])  # an output that lost precision
+
+
+def test_gradcheck_leaves_non_contiguous_inputs_intact():
+    view = np.arange(12.0).reshape(3, 4).T
+    x = tg.Tensor(view, requires_grad=True)
+    assert gradcheck(lambda x: (x * x).sum(0), [x])
+    assert x.data is view and np.array_equal(view, np.arange(12.0).reshape(3, 4).T)
+
+
+# ------------------------------------------------------------------------------ the strategies
+@settings(max_examples=30)
+@given(st.data())
+def test_strategies_keep_their_promises(data):
+    from tinygrad_cnn.testing import arrays, broadcastable_shapes, tensors
+
+    shapes_ = data.draw(broadcastable_shapes(3))
+    np.broadcast_shapes(*shapes_)  # raises if they do not broadcast
+    a = data.draw(arrays((3, 4), kinks=(0.0, 1.0), margin=0.1))
+    assert np.all(np.abs(a) >= 0.1) and np.all(np.abs(a - 1.0) >= 0.1)
+    d = np.sort(data.draw(arrays((4, 5), distinct=True, margin=0.05)).ravel())
+    assert np.all(np.diff(d) >= 0.05 - 1e-12)
+    t = data.draw(tensors((2, 3), layout="transposed"))
+    assert t.requires_grad and t.dtype == np.float64 and not t.data.flags.c_contiguous
+    s = data.draw(tensors((2, 3), layout="strided", min_value=1.0, max_value=2.0))
+    assert not s.data.flags.c_contiguous and np.all((s.numpy() >= 1) & (s.numpy() <= 2))
