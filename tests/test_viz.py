@@ -518,3 +518,88 @@ def test_graph_view_in_notebooks():
     bundle = view._repr_mimebundle_()
     assert {"image/svg+xml", "text/plain"} <= set(bundle)
     assert "<svg" in (viz.trace(loss)._repr_svg_() or "")
+
+
+# ---------------------------------------------------------------------------- a real CNN
+
+
+def lenet_loss(backward: bool):
+    from tinygrad_cnn import functional as F
+    from tinygrad_cnn.models import lenet
+
+    tg.manual_seed(0)
+    model = lenet(image_size=8)
+    x = tg.Tensor(np.linspace(-1, 1, 2 * 64, dtype=np.float32).reshape(2, 1, 8, 8))
+    loss = F.cross_entropy(model(x), tg.Tensor([3, 7]))
+    if backward:
+        loss.backward(retain_graph=True)
+    return loss
+
+
+def test_lenet_forward_graph_snapshot():
+    loss = lenet_loss(backward=False)
+    text = terminal_text(loss, depth=1)
+    for layer in ("Conv2d conv1", "BatchNorm2d bn1", "MaxPool2d pool2", "Linear fc2"):
+        assert layer in text
+    assert_fits(text, 80)
+    # one row per layer, in order (no snapshot: the core's op decomposition may change)
+    rows = [line.split()[2] for line in text.splitlines() if line.startswith("■")]
+    assert rows[:4] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
+    assert len(rows) == 13
+    dot = check_dot(viz.to_dot(loss, depth=1))
+    assert "Conv2d conv1" in dot and "cluster_c0" in dot
+
+
+def test_lenet_with_gradients_every_view():
+    loss = lenet_loss(backward=True)
+    g = viz.trace(loss)
+    assert g.grads == "all"
+    weights = [n for n in g.nodes if n.name and n.name.endswith(".weight")]
+    assert len(weights) == 6 and all(n.grad is not None for n in weights)
+    for width in (80, 40):
+        assert_fits(terminal_text(g, width=width), width)
+        assert_fits(terminal_text(g, width=width, depth=1, show_values=True), width)
+    check_dot(viz.to_dot(g, show_values=True, show_saved=True))
+    check_dot(viz.to_dot(g, depth=1))
+
+
+# ---------------------------------------------------------------------------- boundaries
+
+
+def test_viz_reads_only_public_names_of_the_framework():
+    private = ("._saved", "._output", "._parameters", "._buffers", "._modules", "._state")
+    for path in Path(viz.__file__).parent.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert not re.search(r"from tinygrad_cnn[\w.]* import [^\n]*\b_\w", source), path
+        for name in private:
+            assert name not in source, (path.name, name)
+
+
+def test_the_framework_does_not_import_rich_or_graphviz():
+    code = (
+        "import sys, tinygrad_cnn, tinygrad_cnn.nn, tinygrad_cnn.functional;"
+        "bad = [m for m in ('rich', 'graphviz', 'viz') if m in sys.modules];"
+        "assert not bad, bad"
+    )
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, timeout=60)
+    assert run.returncode == 0, run.stderr.decode()
+
+
+def test_graph_and_view_methods(tmp_path):
+    loss, *_ = tiny()
+    g = viz.trace(loss)
+    assert g.to_dot() == viz.to_dot(g)
+    console = plain_console()
+    g.show(console=console, layout="lanes")
+    assert "Matmul" in console.export_text()
+    view = viz.graph(loss, depth=None, show_saved=True, layout="lanes")
+    assert "saved 4 B" in view.text() and view.to_dot() == viz.to_dot(view.graph, show_saved=True)
+    console = plain_console()
+    console.print(view)  # rich renderable
+    assert "Relu" in console.export_text()
+    out = view.render(tmp_path / "g.dot")
+    assert out.read_text(encoding="utf-8").startswith("digraph")
+    assert "n2" in repr(g.node("n2")) and g.node(2).id == "n2"
+    with pytest.raises(KeyError):
+        g.node("n999")
