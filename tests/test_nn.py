@@ -621,3 +621,53 @@ def test_backward_reaches_every_parameter():
     for name, p in net.named_parameters():
         assert p.grad is not None and p.grad.shape == p.shape, name
         assert np.isfinite(p.grad.numpy()).all(), name
+
+
+def test_model_trains_on_cuda_and_its_state_loads_on_the_cpu():
+    from tinygrad_cnn import backend, optim
+    from tinygrad_cnn.nn.utils import clip_grad_norm_
+
+    try:
+        backend.cupy_module()
+    except RuntimeError as e:
+        pytest.skip(str(e))
+    tg.manual_seed(0)
+    model = lenet(image_size=8)
+    params = list(model.parameters())
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    assert model.to("cuda") is model
+    assert [id(p) for p in model.parameters()] == [id(p) for p in params]
+    assert all(t.device == "cuda" for t in (*model.parameters(), *model.buffers()))
+    x = tg.Tensor(arr(8, 1, 8, 8)).to("cuda")
+    y = tg.Tensor(np.arange(8) % 10).to("cuda")
+    for _ in range(2):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(x), y).backward()
+        assert clip_grad_norm_(model.parameters(), 1.0).device == "cuda"
+        opt.step()
+    assert all(s["exp_avg"].__class__.__module__.startswith("cupy") for s in opt.state.values())
+    nn.init.kaiming_normal_(model.fc2.weight)  # init writes on the device
+    assert model.fc2.weight.device == "cuda"
+    model.eval()
+    out = model(x).numpy()
+    cpu = lenet(image_size=8)
+    cpu.load_state_dict(model.state_dict())
+    cpu.eval()
+    np.testing.assert_allclose(cpu(x.to("cpu")).numpy(), out, rtol=1e-4, atol=1e-5)
+    opt_cpu = optim.Adam(cpu.parameters())
+    opt_cpu.load_state_dict(opt.state_dict())
+    assert all(isinstance(s["exp_avg"], np.ndarray) for s in opt_cpu.state.values())
+    model.to("cpu")
+    assert all(t.device == "cpu" for t in model.parameters())
+
+
+def test_deepcopy_keeps_structure_and_names():
+    import copy
+
+    net = Net()
+    net(tg.Tensor(arr(1, 1, 4, 4)))
+    twin = copy.deepcopy(net)
+    assert twin.conv1.weight is not net.conv1.weight
+    assert twin.conv1._parameters["weight"] is twin.conv1.weight
+    assert twin.conv1.weight.name == "conv1.weight"
+    np.testing.assert_array_equal(twin.conv1.weight.numpy(), net.conv1.weight.numpy())

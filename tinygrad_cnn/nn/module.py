@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import autograd
-from ..backend import get_array_module, normalize_device, to_device
+from ..backend import get_array_module, normalize_device, to_device, to_numpy
 from ..tensor import Tensor
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
@@ -442,7 +442,7 @@ class Module:
                 value = state_dict[key]
                 array = value.data if isinstance(value, Tensor) else value
                 if get_array_module(array) is not target.xp or not hasattr(array, "dtype"):
-                    array = to_device(np.asarray(array), target.device)
+                    array = to_device(to_numpy(array), target.device)
                 # copy into the existing array: optimizers and views keep seeing this tensor
                 target.data[...] = array.astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)

@@ -13,10 +13,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-
 from .. import autograd
-from ..backend import get_array_module, to_device
+from ..backend import get_array_module, to_device, to_numpy
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]
@@ -170,7 +168,7 @@ def _restore(value: Any, p: Tensor, key: str) -> Any:
         value = value.data
     if isinstance(value, (int, float)) or key == "step":
         return float(value) if key == "step" else value
-    array = value if get_array_module(value) is p.xp else to_device(np.asarray(value), p.device)
+    array = value if get_array_module(value) is p.xp else to_device(to_numpy(value), p.device)
     if array.dtype.kind == "f" and array.dtype != p.dtype:
         array = array.astype(p.dtype)
     return array.copy()
