@@ -210,6 +210,8 @@ def _run(
                         f"{op.name}.backward returned a gradient of shape {pg.shape} for an input "
                         f"of shape {parent.shape}"
                     )
+                if pg.dtype != parent.dtype:  # float32 + float64 -> float64: cast back
+                    pg = pg.to(parent.dtype)
                 key = id(parent)
                 grads[key] = grads[key] + pg if key in grads else pg
             if not retain_graph:

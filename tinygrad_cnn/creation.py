@@ -28,15 +28,16 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def zeros(*shape, dtype=_F32, device=None, requires_grad=False) -> Tensor:
-    return _make(np.zeros(_shape_arg(shape), dtype), None, device, requires_grad)
+    return _make(np.zeros(_shape_arg(shape), dtype or _F32), None, device, requires_grad)
 
 
 def ones(*shape, dtype=_F32, device=None, requires_grad=False) -> Tensor:
-    return _make(np.ones(_shape_arg(shape), dtype), None, device, requires_grad)
+    return _make(np.ones(_shape_arg(shape), dtype or _F32), None, device, requires_grad)
 
 
 def full(shape, fill_value, dtype=_F32, device=None, requires_grad=False) -> Tensor:
-    return _make(np.full(_shape_arg((shape,)), fill_value, dtype), None, device, requires_grad)
+    shape = _shape_arg((shape,))
+    return _make(np.full(shape, fill_value, dtype or _F32), None, device, requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -50,21 +51,23 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=_F32, device=None, requires_grad=False) -> Tensor:
-    return _make(np.linspace(start, end, int(steps), dtype=np.float64), dtype, device, requires_grad)
+    values = np.linspace(start, end, int(steps), dtype=np.float64)
+    return _make(values, dtype or _F32, device, requires_grad)
 
 
 def eye(n, m=None, dtype=_F32, device=None, requires_grad=False) -> Tensor:
-    return _make(np.eye(n, m, dtype=dtype), None, device, requires_grad)
+    return _make(np.eye(n, m, dtype=dtype or _F32), None, device, requires_grad)
 
 
 def rand(*shape, dtype=_F32, device=None, requires_grad=False) -> Tensor:
     """Uniform on [0, 1)."""
-    return _make(default_rng().random(_shape_arg(shape)), dtype, device, requires_grad)
+    return _make(default_rng().random(_shape_arg(shape)), dtype or _F32, device, requires_grad)
 
 
 def randn(*shape, dtype=_F32, device=None, requires_grad=False) -> Tensor:
     """Standard normal."""
-    return _make(default_rng().standard_normal(_shape_arg(shape)), dtype, device, requires_grad)
+    values = default_rng().standard_normal(_shape_arg(shape))
+    return _make(values, dtype or _F32, device, requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=np.int64, device=None) -> Tensor:
