@@ -526,3 +526,19 @@ def test_strategies_keep_their_promises(data):
     assert t.requires_grad and t.dtype == np.float64 and not t.data.flags.c_contiguous
     s = data.draw(tensors((2, 3), layout="strided", min_value=1.0, max_value=2.0))
     assert not s.data.flags.c_contiguous and np.all((s.numpy() >= 1) & (s.numpy() <= 2))
+
+
+def test_mixed_precision_gradients_have_their_inputs_dtype():
+    a = tg.Tensor([1.0, 2.0], requires_grad=True)  # float32
+    b = tg.Tensor([0.5, 0.25], dtype=tg.float64, requires_grad=True)
+    out = tg.cat([a * b, a + b])
+    assert out.dtype == np.float64  # NumPy's promotion
+    out.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_allclose(a.grad.numpy(), [1.5, 1.25])
+    np.testing.assert_allclose(b.grad.numpy(), [2.0, 3.0])
+    # the cast back is recorded with create_graph, so second order still works
+    (g,) = tg.grad((a * b * b).sum(), [b], create_graph=True)
+    (h,) = tg.grad(g.sum(), [a])
+    assert h.dtype == np.float32
+    np.testing.assert_allclose(h.numpy(), 2 * b.numpy())

@@ -203,6 +203,13 @@ def test_zeros_ones_full_eye():
     assert z.requires_grad and z.is_leaf
 
 
+def test_factories_treat_dtype_none_as_the_default():
+    for make in (tg.zeros, tg.ones, tg.rand, tg.randn, tg.eye):
+        assert make(2, dtype=None).dtype == np.float32
+    assert tg.full(2, 1.0, dtype=None).dtype == np.float32
+    assert tg.linspace(0, 1, 3, dtype=None).dtype == np.float32
+
+
 def test_arange_and_linspace():
     a = tg.arange(5)
     assert a.dtype == np.int64 and a.tolist() == [0, 1, 2, 3, 4]
