@@ -162,8 +162,10 @@ def test_no_gradients_yet():
     assert "grad" not in terminal_text(loss, layout="lanes")
     forced = terminal_text(loss, layout="lanes", show_grads=True)
     assert "‖grad‖ 1.0e+00" in forced  # the root's own gradient
-    # asking for gradients before backward computes them through the live graph
-    assert viz.trace(loss, grads=True).grads == "all"
+    # asking for gradients before backward computes them through the live graph, leaves too
+    early = viz.trace(loss, grads=True)
+    assert early.grads == "all" and early.flagged() == {}
+    assert next(n for n in early.nodes if n.name == "fc.weight").grad.norm > 0
 
 
 def test_intermediate_gradients_when_graph_retained():
@@ -222,6 +224,21 @@ def test_flags():
     assert "nan" in flags["Log"]
     assert flags["unused"] == {"no-grad"}
     assert set(g.flagged()) == set(viz.FLAGS)
+
+
+def test_model_parameters_missing_from_the_graph():
+    model = exact(nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 2)))
+    x = tg.Tensor(np.ones((1, 3), dtype=np.float32))
+    loss = model[1](model[0](x)).sum()  # the last layer was forgotten
+    loss.backward()
+    g = viz.trace(loss, model=model)
+    assert g.unused == ["2.weight", "2.bias"]
+    text = terminal_text(g)
+    assert "✗ no grad ×2 (not in the graph): 2.weight, 2.bias" in text
+    assert "no grad (not in the graph): 2.weight, 2.bias" in check_dot(viz.to_dot(g))
+    # bare parameters are named by Tensor.name, else by position; never-called layers have
+    # no names yet
+    assert viz.trace(loss, model=model.parameters()).unused == ["param2", "param3"]
 
 
 def test_tensor_stats():

@@ -112,6 +112,8 @@ def _legend(g: Graph, grads: bool) -> list[str]:
     if flagged:
         counts = ", ".join(f"{FLAGS[f]}: {len(v)}" for f, v in flagged.items())
         lines.append(f"flags: {counts}")
+    if g.unused:
+        lines.append(f"no grad (not in the graph): {', '.join(g.unused)}")
     total = g.saved_nbytes
     if total:
         lines.append(f"saved for backward: {fmt_bytes(total)}")
@@ -132,6 +134,7 @@ def to_dot(
     title: str | None = None,
     vanish: float = 1e-6,
     explode: float = 1e3,
+    model: Any = None,
 ) -> str:
     """DOT text of the graph behind ``x`` (a Tensor, a list of Tensors, or a traced Graph).
 
@@ -148,6 +151,8 @@ def to_dot(
         rankdir: ``"TB"`` (top to bottom, default) or ``"LR"``.
         title: a heading for the drawing.
         vanish, explode: gradient-norm thresholds for flags and colours.
+        model: the model (or its parameters); parameters that are not in the graph
+            are listed as getting no gradient.
     """
     g = as_graph(
         x,
@@ -158,6 +163,7 @@ def to_dot(
         values=show_values,
         vanish=vanish,
         explode=explode,
+        model=model,
     )
     grads = g.grads != "none" if show_grads is None else bool(show_grads)
     out = [

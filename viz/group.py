@@ -86,6 +86,7 @@ def _rebuild(g: Graph, groups: list[list[int]], make: list[Node], depth: int | N
         grads=g.grads,
         values=g.values,
         depth=depth,
+        unused=g.unused,
         scale=g.scale,
     )
 
@@ -339,13 +340,14 @@ def as_graph(
     values: bool = False,
     vanish: float = 1e-6,
     explode: float = 1e3,
+    model: Any = None,
 ) -> Graph:
     """The graph a renderer draws: ``x`` traced (a Tensor or list of Tensors) or taken as is
     (a Graph), constants inlined unless ``consts``, then folded to ``depth``."""
     if isinstance(x, Graph):
         g = x
     else:
-        g = trace(x, grads=grads, values=values, vanish=vanish, explode=explode)
+        g = trace(x, grads=grads, values=values, vanish=vanish, explode=explode, model=model)
     if not consts:
         g = inline_consts(g)
     if depth is not None and g.depth is None:

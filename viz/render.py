@@ -80,6 +80,7 @@ def render(
     title: str | None = None,
     vanish: float = 1e-6,
     explode: float = 1e3,
+    model: Any = None,
 ) -> Path:
     """Draw the graph behind ``x`` (Tensor, list of Tensors, or Graph) to ``path``.
 
@@ -106,6 +107,7 @@ def render(
         title=title,
         vanish=vanish,
         explode=explode,
+        model=model,
     )
     if fmt in ("dot", "gv"):
         path.write_text(dot_text, encoding="utf-8")
@@ -212,6 +214,7 @@ def graph(
     title: str | None = None,
     vanish: float = 1e-6,
     explode: float = 1e3,
+    model: Any = None,
 ) -> GraphView:
     """Trace ``x`` once and return a :class:`GraphView`: it displays itself in a notebook
     (``_repr_svg_``/``_repr_mimebundle_``) and has ``.show()``, ``.to_dot()``,
@@ -225,6 +228,7 @@ def graph(
         values=show_values,
         vanish=vanish,
         explode=explode,
+        model=model,
     )
     return GraphView(
         g,

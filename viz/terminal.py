@@ -379,6 +379,11 @@ def _footer(g: Graph, grads: bool, saved: bool, color: bool) -> list[Text]:
         t = Text(_flag_badge(f), style=_flag_style(f), no_wrap=True, overflow="ellipsis")
         t.append(f" ×{len(idx)}: {ids}")
         lines.append(t)
+    if g.unused:
+        t = Text(_flag_badge("no-grad"), style=_flag_style("no-grad"), no_wrap=True)
+        t.overflow = "ellipsis"
+        t.append(f" ×{len(g.unused)} (not in the graph): {', '.join(g.unused)}")
+        lines.append(t)
     if saved or g.saved_nbytes:
         lines.append(Text(f"saved for backward: {fmt_bytes(g.saved_nbytes)}", style="dim"))
     for note in g.notes:
@@ -430,6 +435,7 @@ def show(
     title: str | None = None,
     vanish: float = 1e-6,
     explode: float = 1e3,
+    model: Any = None,
 ) -> None:
     """Draw the graph behind ``x`` (a Tensor, a list of Tensors, or a traced Graph) in the
     terminal.
@@ -448,6 +454,8 @@ def show(
             width, and prints plain text where colour is off, e.g. ``NO_COLOR`` or a file).
         title: a heading line.
         vanish, explode: gradient-norm thresholds for flags and colours.
+        model: the model (or its parameters); parameters that are not in the graph
+            are listed as getting no gradient.
     """
     g = as_graph(
         x,
@@ -458,6 +466,7 @@ def show(
         values=show_values,
         vanish=vanish,
         explode=explode,
+        model=model,
     )
     console = console or Console()
     console.print(

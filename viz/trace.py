@@ -227,6 +227,7 @@ class Graph:
     grads: str = "none"  # "none" | "leaves" | "all": which gradients the trace holds
     values: bool = False
     depth: int | None = None  # module depth it was folded to (None: ops)
+    unused: list[str] = field(default_factory=list)  # model parameters not in the graph
     scale: GradScale = field(default_factory=GradScale)
 
     def __post_init__(self) -> None:
@@ -506,6 +507,18 @@ def _scopes(order: list[tg.Tensor], nodes: list[Node], edges: list[Edge]):
     return modules, calls
 
 
+def _unused_params(model: Any, index: dict[int, int]) -> list[str]:
+    """Names of trainable parameters of ``model`` that the graph does not contain."""
+    if hasattr(model, "named_parameters"):
+        items = list(model.named_parameters())
+    else:
+        items = [
+            p if isinstance(p, tuple) else (getattr(p, "name", None) or f"param{k}", p)
+            for k, p in enumerate(model)
+        ]
+    return [name for name, p in items if p.requires_grad and id(p) not in index]
+
+
 def _reading_order(roots: list[tg.Tensor], order: list[tg.Tensor]) -> list[tg.Tensor]:
     """A topological order that reads well: depth-first from the roots, visiting the input
     with the longest history first, so that short side inputs (weights, constants) come
@@ -544,26 +557,30 @@ def _reading_order(roots: list[tg.Tensor], order: list[tg.Tensor]) -> list[tg.Te
 
 
 def _intermediate_grads(
-    roots: list[tg.Tensor], order: list[tg.Tensor], notes: list[str]
+    roots: list[tg.Tensor], order: list[tg.Tensor], notes: list[str], leaves: bool
 ) -> dict[int, Any] | None:
-    """Gradients of the (single, scalar) root w.r.t. every intermediate tensor, or None."""
+    """Gradients of the (single, scalar) root w.r.t. every intermediate tensor (and every
+    leaf that requires grad, with ``leaves``), or None when they cannot be computed."""
     if len(roots) != 1 or roots[0].numel() != 1 or not roots[0].requires_grad:
         notes.append("intermediate gradients need one scalar root that requires grad")
         return None
     root = roots[0]
-    targets = [t for t in order if t.op is not None and t is not root and t.requires_grad]
+    targets = [
+        t for t in order if t is not root and t.requires_grad and (leaves or t.op is not None)
+    ]
     grads: dict[int, Any] = {id(root): np.ones(root.shape)}
     if not targets:
         return grads
     try:
         found = tg.grad(root, targets, retain_graph=True, allow_unused=True)
     except RuntimeError as err:
-        first = str(err).splitlines()[0]
-        notes.append(
-            "intermediate gradients unavailable, showing leaf gradients only: the graph was "
-            "freed by backward(); call loss.backward(retain_graph=True) to keep it "
-            f"({first})"
-        )
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if "freed" in reason or "second time" in reason:
+            reason = (
+                "the graph was freed by backward(); call loss.backward(retain_graph=True) "
+                "to keep it"
+            )
+        notes.append(f"intermediate gradients unavailable, showing leaf gradients only: {reason}")
         return None
     for t, g in zip(targets, found, strict=True):
         if g is not None:
@@ -577,7 +594,7 @@ def _all_finite(a: Any) -> bool:
     return bool(get_array_module(a).isfinite(a).all())
 
 
-def _flags(nd: Node, any_grads: bool, scale: GradScale) -> tuple[str, ...]:
+def _flags(nd: Node, backward_ran: bool, scale: GradScale) -> tuple[str, ...]:
     flags: list[str] = []
     if (nd.value is not None and not nd.value.finite) or (
         nd.grad is not None and not nd.grad.finite
@@ -590,7 +607,8 @@ def _flags(nd: Node, any_grads: bool, scale: GradScale) -> tuple[str, ...]:
             flags.append("vanishing")
         elif nd.grad.norm > scale.explode:
             flags.append("exploding")
-    if nd.kind == "param" and nd.requires_grad and nd.grad is None and any_grads:
+    # after a backward that reached other leaves, a parameter left without .grad got none
+    if nd.kind == "param" and nd.requires_grad and nd.grad is None and backward_ran:
         flags.append("no-grad")
     if nd.op is not None and nd.op.lower() in _RELU_OPS and math.prod(nd.shape) > 0:
         dead_out = nd.value is not None and nd.value.zero_frac == 1.0
@@ -606,6 +624,7 @@ def trace(
     values: bool = False,
     vanish: float = 1e-6,
     explode: float = 1e3,
+    model: Any = None,
 ) -> Graph:
     """Trace the graph behind one or more tensors into a :class:`Graph`.
 
@@ -613,7 +632,8 @@ def trace(
         tensors: the root tensor(s), e.g. a loss; lists of tensors are accepted.
         grads: ``False``: no gradients. ``"leaves"``: the ``.grad`` of leaves. ``True``:
             leaves plus every intermediate gradient, computed with ``tg.grad(...,
-            retain_graph=True)`` when the graph was retained (else leaves only, with a note).
+            retain_graph=True)`` when the graph was retained (else leaves only, with a note);
+            before any ``backward`` the leaves' gradients are computed the same way.
             ``None`` (default): like ``True`` when any leaf already has a ``.grad``
             (i.e. after ``backward``), else no gradients.
         values: statistics of every tensor's values, and full statistics of gradients (else
@@ -621,6 +641,9 @@ def trace(
             always measured, to spot dead ReLUs and broken values).
         vanish, explode: gradient norms below / above these are flagged (and coloured) as
             vanishing / exploding. Defaults ``1e-6`` and ``1e3``.
+        model: an ``nn.Module`` (or an iterable of parameters, or of ``(name, parameter)``);
+            its trainable parameters that are not in the graph get no gradient from it and
+            are listed in ``Graph.unused`` (a forgotten layer, a ``detach`` too many).
 
     Returns:
         A :class:`Graph` with ids ``n0, n1, ...`` in topological order (inputs first; among
@@ -674,7 +697,8 @@ def trace(
         mode = True if any_leaf_grad else False
     inter: dict[int, Any] | None = None
     if mode is True:
-        inter = _intermediate_grads(roots, order, notes)
+        # before any backward, leaf gradients are computed too (what backward would give)
+        inter = _intermediate_grads(roots, order, notes, leaves=not any_leaf_grad)
     grad_mode = "none"
     if mode in (True, "leaves"):
         grad_mode = "all" if inter is not None else "leaves"
@@ -688,14 +712,24 @@ def trace(
         if values or is_relu or not _all_finite(t.data):  # NaN/Inf are always reported
             nd.value = tensor_stats(t.data, dead_units=is_relu)
         if grad_mode != "none":
-            g = t.grad if t.op is None else (inter or {}).get(id(t))
+            if t.op is None and any_leaf_grad:
+                g = t.grad  # what backward left there (what the optimizer will use)
+            else:
+                g = (inter or {}).get(id(t))
             if g is not None:
                 nd.grad = tensor_stats(g.data if isinstance(g, tg.Tensor) else g, full=values)
-        nd.flags = _flags(nd, grad_mode != "none", scale)
+        nd.flags = _flags(nd, any_leaf_grad, scale)
+    unused = _unused_params(model, index) if model is not None else []
+    if unused:
+        notes.append(
+            f"{len(unused)} trainable parameter{'s' if len(unused) > 1 else ''} of the model "
+            "are not in this graph and get no gradient from it"
+        )
     return Graph(
         nodes=nodes,
         edges=edges,
         roots=[index[id(r)] for r in roots],
+        unused=unused,
         modules=modules,
         calls=calls,
         notes=notes,
