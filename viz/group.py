@@ -346,6 +346,11 @@ def as_graph(
     (a Graph), constants inlined unless ``consts``, then folded to ``depth``."""
     if isinstance(x, Graph):
         g = x
+        if depth is not None and g.depth is not None and depth != g.depth:
+            raise ValueError(
+                f"viz: this graph is already folded to depth {g.depth}; to see depth {depth}, "
+                "fold the traced graph (viz.trace(x).fold(depth)) or pass the tensor"
+            )
     else:
         g = trace(x, grads=grads, values=values, vanish=vanish, explode=explode, model=model)
     if not consts:

@@ -347,7 +347,7 @@ def _header(g: Graph) -> Text:
     n = len(g.nodes)
     text = Text(f"graph: {n} node{'' if n == 1 else 's'}", style="bold")
     text.append(" (" + ", ".join(parts) + ")")
-    if g.depth is not None:
+    if g.depth is not None and ("module" in kinds or "repeat" in kinds):
         text.append(f", modules folded to depth {g.depth}")
     return text
 
