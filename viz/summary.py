@@ -150,7 +150,8 @@ class ModelSummary:
         """The lines under the table."""
         return [
             f"params: {fmt_count(self.total_params)} (trainable {fmt_count(self.trainable)}, "
-            f"non-trainable {fmt_count(self.non_trainable)}; * = has non-trainable)",
+            f"non-trainable {fmt_count(self.non_trainable)}"
+            + ("; * = has non-trainable)" if self.non_trainable else ")"),
             f"mult-adds: {fmt_count(self.mult_adds)} ({self.mult_adds / 1e6:.2f} M) for this batch",
             f"memory: input {fmt_bytes(self.input_nbytes)}, params+buffers "
             f"{fmt_bytes(self.param_nbytes)}, saved for backward {fmt_bytes(self.saved_nbytes)}",
