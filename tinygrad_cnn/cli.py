@@ -492,8 +492,11 @@ def _ising_data(spec: dict[str, Any], console) -> _Data:
     curve_idx = np.sort(np.concatenate([test_idx, critical]))
     console.print(
         f"Ising data: {len(ds)} configurations {L}×{L} at {len(temps)} temperatures "
-        f"({elapsed:.1f} s); training on T < {ORDERED_BELOW} and T > {DISORDERED_ABOVE}: "
-        f"{len(train_idx)} train, {len(test_idx)} test; {len(critical)} near T_c held out"
+        f"({elapsed:.1f} s)"
+    )
+    console.print(
+        f"Training on T < {ORDERED_BELOW} and T > {DISORDERED_ABOVE}: {len(train_idx)} train, "
+        f"{len(test_idx)} test; {len(critical)} near T_c held out"
     )
     return _Data(
         name="ising",
