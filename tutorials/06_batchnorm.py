@@ -169,7 +169,7 @@ for k, (a, b) in enumerate(zip(norms_plain, norms_normed, strict=True), start=1)
     print(f"  {k:5d}  {a:10.2e}  {b:8.2e}")
 
 # %% [markdown]
-# Without normalisation the gradient shrinks by about a factor of four per sigmoid layer on
+# Without normalisation the gradient shrinks by a factor of four to eight per sigmoid layer on
 # its way back: the first layers hardly learn. With normalisation every layer receives a
 # gradient of similar size.
 #
