@@ -282,11 +282,9 @@ def _pool_geometry(
     dilation = _pair(dilation, "dilation", op, 1)
     H, W = x.shape[2:]
     for a in range(2):
-        effective = dilation[a] * (kernel[a] - 1) + 1
-        if padding[a] > effective // 2:
+        if padding[a] > kernel[a] // 2:  # PyTorch's rule (the kernel size without dilation)
             raise ValueError(
-                f"{op}: padding {padding} should be at most half of the (dilated) kernel size "
-                f"{kernel} (dilation {dilation})"
+                f"{op}: padding {padding} should be at most half of the kernel size {kernel}"
             )
     out_hw = [
         output_size(n, k, s, p, d, ceil_mode)
