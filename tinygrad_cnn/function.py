@@ -41,6 +41,8 @@ class Function:
     """
 
     name: str = ""
+    uses_inputs: bool = False  # backward reads self.inputs (so they count as saved memory)
+    uses_output: bool = False  # backward reads self.output
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -91,14 +93,17 @@ class Function:
 
     @property
     def saved_nbytes(self) -> int:
-        """Bytes of the arrays this op holds for backward (0 once freed)."""
-        if not self._saved:
+        """Bytes of the arrays this op holds for backward (0 once freed): what it saved, plus
+        its inputs or output when its backward reads them (``uses_inputs``/``uses_output``)."""
+        if self.freed:
             return 0
-        total = 0
-        for v in self._saved:
-            data = getattr(v, "data", v)
-            total += int(getattr(data, "nbytes", 0))
-        return total
+        held = list(self._saved)
+        if self.uses_inputs:  # parameters live on anyway: count only activations and data
+            held += [t for t in self.inputs if not (t.op is None and t.requires_grad)]
+        if self.uses_output and self._output is not None and self._output() is not None:
+            held.append(self._output())
+        arrays = {id(a): a for a in (getattr(v, "data", v) for v in held)}
+        return sum(int(getattr(a, "nbytes", 0)) for a in arrays.values())
 
     # -- to override ----------------------------------------------------------------------
     def forward(self, *arrays: Any, **params: Any) -> Any:
@@ -116,8 +121,8 @@ class Function:
         if len(devices) > 1:
             shapes = ", ".join(f"{t.shape} on {t.device}" for t in tensors)
             raise RuntimeError(
-                f"{cls.name}: expected all tensors on one device, got {sorted(devices)} ({shapes}); "
-                "move them with .to(device)"
+                f"{cls.name}: expected all tensors on one device, got {sorted(devices)} "
+                f"({shapes}); move them with .to(device)"
             )
         arrays = [t.data for t in tensors]
         ctx = cls(tensors, params, get_array_module(*arrays))

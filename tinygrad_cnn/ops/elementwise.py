@@ -83,6 +83,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    uses_inputs = True
+
     def forward(self, a, b):
         return a * b
 
@@ -94,6 +96,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    uses_inputs = True
+
     def forward(self, a, b):
         return a / b
 
@@ -107,6 +111,9 @@ class Div(Function):
 class Pow(Function):
     """``a ** b`` with a tensor exponent."""
 
+    uses_inputs = True
+    uses_output = True
+
     def forward(self, a, b):
         return a**b
 
@@ -119,6 +126,8 @@ class Pow(Function):
 
 class PowScalar(Function):
     """``x ** exponent`` with a Python number as exponent."""
+
+    uses_inputs = True
 
     def forward(self, x, *, exponent):
         return x**exponent
@@ -155,6 +164,8 @@ class Neg(Function):
 
 
 class Exp(Function):
+    uses_output = True
+
     def forward(self, x):
         return self.xp.exp(x)
 
@@ -163,6 +174,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    uses_inputs = True
+
     def forward(self, x):
         return self.xp.log(x)
 
@@ -171,6 +184,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    uses_output = True
+
     def forward(self, x):
         return self.xp.sqrt(x)
 
@@ -188,6 +203,8 @@ class Abs(Function):
 
 
 class Sin(Function):
+    uses_inputs = True
+
     def forward(self, x):
         return self.xp.sin(x)
 
@@ -196,6 +213,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    uses_inputs = True
+
     def forward(self, x):
         return self.xp.cos(x)
 
@@ -204,6 +223,8 @@ class Cos(Function):
 
 
 class Tanh(Function):
+    uses_output = True
+
     def forward(self, x):
         return self.xp.tanh(x)
 
@@ -213,6 +234,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    uses_output = True
+
     def forward(self, x):
         xp = self.xp
         # exp of a non-positive number only: no overflow warnings for large |x|
@@ -248,6 +271,8 @@ class LeakyRelu(Function):
 class Gelu(Function):
     """x·Φ(x) with the exact normal CDF (``approximate="none"``) or its tanh approximation."""
 
+    uses_inputs = True
+
     def forward(self, x, *, approximate="none"):
         xp = self.xp
         if approximate == "tanh":
@@ -272,6 +297,8 @@ def _normal_cdf(x):
 
 
 class NormalCdf(Function):
+    uses_inputs = True
+
     name = "NormalCDF"
 
     def forward(self, x):
@@ -284,6 +311,8 @@ class NormalCdf(Function):
 
 class Softplus(Function):
     """log(1 + exp(βx))/β, linear above ``threshold`` as in PyTorch."""
+
+    uses_inputs = True
 
     def forward(self, x, *, beta=1.0, threshold=20.0):
         xp = self.xp

@@ -10,6 +10,8 @@ __all__ = ["Matmul"]
 
 
 class Matmul(Function):
+    uses_inputs = True
+
     def forward(self, a, b):
         return self.xp.matmul(a, b)
 

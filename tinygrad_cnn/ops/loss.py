@@ -18,6 +18,8 @@ class ClampedLog(Function):
     probability of exactly 0 costs 100 instead of ∞. The gradient is 1/x above the clamp and 0
     below it — never inf or NaN, also at second order."""
 
+    uses_inputs = True
+
     def forward(self, x):
         xp = self.xp
         with_errstate = getattr(xp, "errstate", None)

@@ -55,6 +55,8 @@ class BatchNorm(Function):
     ``mean`` and ``var`` are the batch statistics of x (biased variance); they get no gradient
     (their dependence on x is part of the formula for dx)."""
 
+    uses_inputs = True
+
     def forward(self, x, weight, bias, mean, var, *, eps):
         xp = self.xp
         bshape = _bshape(x.ndim, x.shape[1])
