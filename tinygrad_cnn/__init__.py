@@ -1,16 +1,17 @@
 """tinygrad_cnn: a small, readable deep-learning framework with reverse-mode autograd.
 
-    import tinygrad_cnn as tg
-    x = tg.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-    y = (x @ x.T).relu().sum()
-    y.backward()
-    x.grad
+import tinygrad_cnn as tg
+x = tg.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+y = (x @ x.T).relu().sum()
+y.backward()
+x.grad
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import data, functional, models, nn, optim, testing
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, toposort
 from .creation import (
     arange,
@@ -34,9 +35,6 @@ from .creation import (
 from .function import Function
 from .random import manual_seed
 from .serialization import load, save
-
-# subpackages last: they build on the names above
-from . import data, functional, models, nn, optim, testing  # noqa: E402, I001
 from .tensor import Tensor, cat, chunk, maximum, minimum, split, stack, where
 
 float32 = np.dtype(np.float32)
@@ -48,11 +46,50 @@ bool_ = np.dtype(np.bool_)
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "Function", "tensor",
-    "zeros", "ones", "full", "arange", "linspace", "eye", "rand", "randn", "randint",
-    "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "from_numpy", "from_dlpack",
-    "cat", "stack", "split", "chunk", "where", "maximum", "minimum",
-    "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "toposort",
-    "manual_seed", "save", "load", "data", "functional", "models", "nn", "optim", "testing",
-    "float32", "float64", "int64", "int32", "bool_",
+    "Tensor",
+    "Function",
+    "tensor",
+    "zeros",
+    "ones",
+    "full",
+    "arange",
+    "linspace",
+    "eye",
+    "rand",
+    "randn",
+    "randint",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "rand_like",
+    "randn_like",
+    "from_numpy",
+    "from_dlpack",
+    "cat",
+    "stack",
+    "split",
+    "chunk",
+    "where",
+    "maximum",
+    "minimum",
+    "grad",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "toposort",
+    "manual_seed",
+    "save",
+    "load",
+    "data",
+    "functional",
+    "models",
+    "nn",
+    "optim",
+    "testing",
+    "float32",
+    "float64",
+    "int64",
+    "int32",
+    "bool_",
 ]

@@ -46,11 +46,15 @@ def cupy_module() -> ModuleType:
     try:
         cp = importlib.import_module("cupy")
     except ImportError as e:
-        raise RuntimeError(f"device 'cuda' needs CuPy, which is not installed: {CUDA_INSTALL_HINT}") from e
+        raise RuntimeError(
+            f"device 'cuda' needs CuPy, which is not installed: {CUDA_INSTALL_HINT}"
+        ) from e
     try:
         count = cp.cuda.runtime.getDeviceCount()
     except Exception as e:  # CuPy raises its own runtime error types
-        raise RuntimeError(f"device 'cuda': CuPy is installed but no CUDA GPU is usable ({e})") from e
+        raise RuntimeError(
+            f"device 'cuda': CuPy is installed but no CUDA GPU is usable ({e})"
+        ) from e
     if count == 0:
         raise RuntimeError("device 'cuda': CuPy is installed but no CUDA GPU was found")
     _cupy = cp

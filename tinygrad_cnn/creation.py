@@ -11,8 +11,23 @@ from .random import default_rng
 from .tensor import Tensor, _shape_arg
 
 __all__ = [
-    "tensor", "zeros", "ones", "full", "arange", "linspace", "eye", "rand", "randn", "randint",
-    "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "from_numpy", "from_dlpack",
+    "tensor",
+    "zeros",
+    "ones",
+    "full",
+    "arange",
+    "linspace",
+    "eye",
+    "rand",
+    "randn",
+    "randint",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "rand_like",
+    "randn_like",
+    "from_numpy",
+    "from_dlpack",
 ]
 
 _F32 = np.float32
@@ -78,28 +93,37 @@ def randint(low, high=None, size=(), dtype=np.int64, device=None) -> Tensor:
 
 
 def zeros_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros(x.shape, dtype=dtype or x.dtype, device=device or x.device,
-                 requires_grad=requires_grad)
+    return zeros(
+        x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+    )
 
 
 def ones_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return ones(x.shape, dtype=dtype or x.dtype, device=device or x.device,
-                requires_grad=requires_grad)
+    return ones(
+        x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+    )
 
 
 def full_like(x: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device,
-                requires_grad=requires_grad)
+    return full(
+        x.shape,
+        fill_value,
+        dtype=dtype or x.dtype,
+        device=device or x.device,
+        requires_grad=requires_grad,
+    )
 
 
 def rand_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.device,
-                requires_grad=requires_grad)
+    return rand(
+        x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+    )
 
 
 def randn_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.device,
-                 requires_grad=requires_grad)
+    return randn(
+        x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+    )
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -37,7 +37,8 @@ def _as_array(data: Any, dtype: Any) -> Any:
         elif arr.dtype.kind in "iu" and dtype is None:
             arr = arr.astype(np.int64)
         elif arr.dtype.kind not in "fiub":
-            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} ({arr.dtype})")
+            kind = f"{type(data).__name__} ({arr.dtype})"
+            raise TypeError(f"Tensor: cannot make a tensor from {kind}")
     else:
         arr = xp.asarray(data)
     if dtype is not None:
@@ -52,12 +53,21 @@ class Tensor:
     nested list, a NumPy or CuPy array, or a Tensor. Python floats default to float32.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "op", "name", "hooks", "retains_grad",
-                 "__weakref__")
+    __slots__ = (
+        "data",
+        "requires_grad",
+        "grad",
+        "op",
+        "name",
+        "hooks",
+        "retains_grad",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # NumPy defers to Tensor for `array * tensor`
 
-    def __init__(self, data: Any, dtype: Any = None, device: Any = None,
-                 requires_grad: bool = False) -> None:
+    def __init__(
+        self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> None:
         arr = _as_array(data, dtype)
         if device is not None:
             arr = to_device(arr, device)
@@ -147,7 +157,8 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.numel() != 1:
             raise RuntimeError(
-                f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all()"
             )
         return bool(self.item())
 
@@ -216,8 +227,9 @@ class Tensor:
         self.hooks.append(hook)
         return lambda: self.hooks.remove(hook)
 
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's ``.grad``."""
         autograd.backward(self, gradient, retain_graph, create_graph)
 
@@ -226,7 +238,7 @@ class Tensor:
 
     # ---------------------------------------------------------------- helpers
     def _lift(self, other: Any) -> Tensor:
-        """A Python number or array as a tensor on this device; ints join float tensors as floats."""
+        """A Python number or array as a tensor on this device (ints join floats as floats)."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (bool, int, float)):
@@ -439,8 +451,15 @@ class Tensor:
     amax = max
     amin = min
 
-    def var(self, axis=None, keepdim: bool = False, *, dim=None, correction: int = 1,
-            unbiased: bool | None = None) -> Tensor:
+    def var(
+        self,
+        axis=None,
+        keepdim: bool = False,
+        *,
+        dim=None,
+        correction: int = 1,
+        unbiased: bool | None = None,
+    ) -> Tensor:
         """Variance; ``correction=1`` (the default, as in PyTorch) divides by n − 1."""
         if unbiased is not None:
             correction = int(unbiased)
@@ -449,8 +468,15 @@ class Tensor:
         centred = self - self.mean(axes, keepdim=True)
         return (centred * centred).sum(axes, keepdim) / max(count - correction, 0)
 
-    def std(self, axis=None, keepdim: bool = False, *, dim=None, correction: int = 1,
-            unbiased: bool | None = None) -> Tensor:
+    def std(
+        self,
+        axis=None,
+        keepdim: bool = False,
+        *,
+        dim=None,
+        correction: int = 1,
+        unbiased: bool | None = None,
+    ) -> Tensor:
         return self.var(axis, keepdim, dim=dim, correction=correction, unbiased=unbiased).sqrt()
 
     def _shift_for_exp(self, axes: tuple[int, ...]) -> Tensor:
@@ -490,7 +516,9 @@ class Tensor:
         shape = _shape_arg(shape)
         target = self.data.reshape(shape).shape if -1 in shape else shape
         if math.prod(target) != self.numel():
-            raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for input of shape {self.shape}")
+            raise RuntimeError(
+                f"reshape: shape {tuple(shape)} is invalid for input of shape {self.shape}"
+            )
         if tuple(target) == self.shape:
             return self
         return M.Reshape.apply(self, shape=tuple(target))
@@ -514,7 +542,7 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         start, end = start_dim % self.ndim, end_dim % self.ndim
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
         return self.reshape(shape)
 
     def squeeze(self, axis=None, *, dim=None) -> Tensor:
@@ -571,7 +599,9 @@ class Tensor:
         ``mode`` is ``"constant"`` or ``"circular"`` (periodic boundary, as on a torus)."""
         pad = tuple(int(p) for p in pad)
         if len(pad) % 2 or len(pad) // 2 > self.ndim:
-            raise ValueError(f"pad: {pad} must hold (before, after) pairs for at most {self.ndim} axes")
+            raise ValueError(
+                f"pad: {pad} must hold (before, after) pairs for at most {self.ndim} axes"
+            )
         if any(p < 0 for p in pad):
             raise ValueError(f"pad: negative padding {pad} is not supported")
         widths = [(0, 0)] * self.ndim
@@ -604,8 +634,9 @@ class Tensor:
 
     # ---------------------------------------------------------------- display
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=100,
-                               prefix="Tensor(")
+        body = np.array2string(
+            self.numpy(), separator=", ", precision=4, threshold=100, prefix="Tensor("
+        )
         extras = []
         if self.dtype != _DEFAULT_FLOAT and self.dtype != np.int64 and self.dtype != np.bool_:
             extras.append(f"dtype={self.dtype}")
@@ -643,7 +674,9 @@ def _normalize_index(index: Any, x: Tensor) -> tuple:
         if isinstance(part, Tensor):
             part = part.data
         elif isinstance(part, (list, np.ndarray)) or (
-            not isinstance(part, (int, slice)) and part is not None and part is not Ellipsis
+            not isinstance(part, (int, slice))
+            and part is not None
+            and part is not Ellipsis
             and hasattr(part, "__array__")
         ):
             part = x.xp.asarray(part)
@@ -652,7 +685,9 @@ def _normalize_index(index: Any, x: Tensor) -> tuple:
         elif isinstance(part, np.integer):
             part = int(part)
         if hasattr(part, "dtype") and part.dtype.kind not in "iub":
-            raise IndexError(f"index: arrays used as indices must be integer or bool, got {part.dtype}")
+            raise IndexError(
+                f"index: arrays used as indices must be integer or bool, got {part.dtype}"
+            )
         if hasattr(part, "dtype") and get_array_module(part) is not x.xp:
             part = to_device(part, x.device)
         out.append(part)
@@ -682,7 +717,8 @@ def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -
     axis = dim if dim is not None else axis
     tensors = [as_tensor(t) for t in tensors]
     if len({t.shape for t in tensors}) > 1:
-        raise RuntimeError(f"stack: all tensors need the same shape, got {[t.shape for t in tensors]}")
+        shapes = [t.shape for t in tensors]
+        raise RuntimeError(f"stack: all tensors need the same shape, got {shapes}")
     return cat([t.unsqueeze(axis) for t in tensors], axis=axis)
 
 
@@ -714,7 +750,7 @@ def chunk(x: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """Elementwise ``a if condition else b`` with broadcasting; differentiable in ``a`` and ``b``."""
+    """Elementwise ``a if condition else b``, broadcasting; differentiable in ``a`` and ``b``."""
     like = next((t for t in (a, b) if isinstance(t, Tensor)), None)
     if like is None:
         like = Tensor(a)
@@ -734,4 +770,3 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 def minimum(a: Any, b: Any) -> Tensor:
     return as_tensor(a).minimum(b) if isinstance(a, Tensor) else as_tensor(b)._lift(a).minimum(b)
-
