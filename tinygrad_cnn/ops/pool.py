@@ -7,9 +7,10 @@ those positions (``PoolScatter``); the backward of the scatter *gathers* (``Pool
 backward scatters again — so max-pool differentiates to any order. Ties keep the first maximum
 in scan order, as PyTorch does: exactly one input per window receives the gradient.
 
-When stride == kernel (no padding, no dilation) the windows tile the input and everything is a
-reshape to (N, C, OH, KH, OW, KW) plus a reduction or a broadcast; otherwise each op loops over
-the KH·KW offsets with strided slices, as im2col does.
+Every op loops over the KH·KW kernel offsets with one strided (N, C, OH, OW) slice per offset,
+as im2col does. When the windows tile the input (stride = kernel, no padding or dilation) the
+slices come from a reshape of the input itself — no padded copy — and the scatter writes each
+input position exactly once.
 
 Geometry parameters are those of ``ops.im2col`` (pairs; padding ((top, bottom), (left, right))).
 """
@@ -24,6 +25,7 @@ from .im2col import Col2im, output_size, padded_input, window_slices
 
 __all__ = [
     "max_pool",
+    "window_views",
     "MaxPool2d",
     "PoolScatter",
     "PoolGather",
@@ -42,19 +44,12 @@ def pool_out_hw(hw, kernel, stride, padding, dilation) -> tuple[int, int]:
 
 
 def _tiles(kernel, stride, padding, dilation) -> bool:
-    """True when windows tile the input: a reshape replaces the offset loop."""
+    """True when windows tile the input (stride = kernel, no padding or dilation)."""
     return (
         tuple(stride) == tuple(kernel)
         and tuple(dilation) == (1, 1)
         and not any(padding[0] + padding[1])
     )
-
-
-def _tiled(x, kernel, out_hw):
-    """(N, C, H, W) → the view (N, C, OH, KH, OW, KW), dropping rows/cols no window covers."""
-    N, C = x.shape[:2]
-    (KH, KW), (OH, OW) = kernel, out_hw
-    return x[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
 
 
 def _index_dtype(kernel):
@@ -65,28 +60,43 @@ def _geometry(params: dict) -> dict:
     return {k: params[k] for k in ("kernel", "stride", "padding", "dilation")}
 
 
-def max_pool(xp, x, kernel, stride, padding, dilation):
-    """The max-pool forward on arrays: (maxima (N, C, OH, OW), offsets idx (N, C, OH, OW))."""
+def window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=0.0) -> list:
+    """One strided (N, C, OH, OW) view per kernel offset k = i·KW + j: element [n, c, a, b]
+    of view k is what offset k of window (a, b) sees. Tiling windows need no padded copy."""
     KH, KW = kernel
-    out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
     if _tiles(kernel, stride, padding, dilation):
-        x6 = _tiled(x, kernel, out_hw)  # (N, C, OH, KH, OW, KW) view
-        views = [x6[:, :, :, i, :, j] for i in range(KH) for j in range(KW)]
-        out = x6.max(axis=(3, 5))
-    else:
-        src = padded_input(x, padding, "nchw", value=-np.inf)  # (N, C, Hp, Wp)
-        views = []
-        for i in range(KH):
-            for j in range(KW):
-                rows, cols = window_slices(i, j, stride, dilation, out_hw)
-                views.append(src[:, :, rows, cols])
-        out = views[0].copy()
-        for v in views[1:]:
-            xp.maximum(out, v, out=out)
-    # the first offset (in scan order) that attains the maximum: walk the offsets backwards
-    idx = xp.full(out.shape, len(views) - 1, dtype=_index_dtype(kernel))
-    for k in range(len(views) - 2, -1, -1):
-        idx = xp.where(views[k] == out, idx.dtype.type(k), idx)
+        N, C = x.shape[:2]
+        OH, OW = out_hw
+        # (N, C, OH, KH, OW, KW) view, dropping rows/cols that no window covers
+        x6 = x[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
+        return [x6[:, :, :, i, :, j] for i in range(KH) for j in range(KW)]
+    src = padded_input(x, padding, "nchw", value=pad_value)  # (N, C, Hp, Wp)
+    views = []
+    for i in range(KH):
+        for j in range(KW):
+            rows, cols = window_slices(i, j, stride, dilation, out_hw)
+            views.append(src[:, :, rows, cols])
+    return views
+
+
+def max_pool(xp, x, kernel, stride, padding, dilation):
+    """The max-pool forward on arrays: (maxima (N, C, OH, OW), offsets idx (N, C, OH, OW)).
+
+    The maximum is a running ``maximum`` over the offset views (a reshape + ``max`` over two
+    strided axes is many times slower in NumPy). The offset is the first one (scan order) equal
+    to the maximum: idx = Σ_k [no offset ≤ k matched], counted with boolean ops only."""
+    out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
+    views = window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=-np.inf)
+    out = views[0].copy()
+    for v in views[1:]:
+        xp.maximum(out, v, out=out)
+    idx = xp.zeros(out.shape, dtype=_index_dtype(kernel))
+    if len(views) > 1:
+        unmatched = views[0] != out
+        idx += unmatched
+        for v in views[1:-1]:
+            unmatched &= v != out
+            idx += unmatched
     return out, idx
 
 
@@ -106,7 +116,11 @@ class MaxPool2d(Function):
 
 class PoolScatter(Function):
     """grad (N, C, OH, OW) and offsets idx → (N, C, H, W) = ``shape``: each value added at
-    the input position its window's offset points to."""
+    the input position its window's offset points to.
+
+    Each offset's slice is ``grad · (idx == k)``, a multiply, several times faster in NumPy than
+    ``where``; the price is that an infinite gradient value becomes NaN (∞·0) at the other
+    positions of its window instead of 0 there — training has diverged by then anyway."""
 
     def forward(self, g, idx, *, shape, kernel, stride, padding, dilation):
         xp = self.xp
@@ -114,9 +128,11 @@ class PoolScatter(Function):
         KH, KW = kernel
         OH, OW = g.shape[2:]
         if _tiles(kernel, stride, padding, dilation):
-            offsets = xp.arange(KH * KW, dtype=idx.dtype).reshape(1, 1, 1, KH, 1, KW)
-            mask = idx.reshape(N, C, OH, 1, OW, 1) == offsets  # (N, C, OH, KH, OW, KW)
-            tiles = xp.where(mask, g.reshape(N, C, OH, 1, OW, 1), g.dtype.type(0))
+            # every covered input is in exactly one window: write each offset's slice once
+            tiles = xp.empty((N, C, OH, KH, OW, KW), dtype=g.dtype)
+            for i in range(KH):
+                for j in range(KW):
+                    xp.multiply(g, idx == i * KW + j, out=tiles[:, :, :, i, :, j])
             tiles = tiles.reshape(N, C, OH * KH, OW * KW)
             if (OH * KH, OW * KW) == (H, W):
                 return tiles
@@ -125,11 +141,10 @@ class PoolScatter(Function):
             return out
         (pt, pb), (pl, pr) = padding
         buf = xp.zeros((N, C, H + pt + pb, W + pl + pr), dtype=g.dtype)
-        zero = g.dtype.type(0)
         for i in range(KH):
             for j in range(KW):
                 rows, cols = window_slices(i, j, stride, dilation, (OH, OW))
-                buf[:, :, rows, cols] += xp.where(idx == i * KW + j, g, zero)
+                buf[:, :, rows, cols] += g * (idx == i * KW + j)
         return buf[:, :, pt : pt + H, pl : pl + W]
 
     def backward(self, grad_out):
@@ -143,14 +158,10 @@ class PoolGather(Function):
 
     def forward(self, x, idx, *, kernel, stride, padding, dilation):
         xp = self.xp
-        KH, KW = kernel
-        out_hw = idx.shape[2:]
-        src = padded_input(x, padding, "nchw")
+        views = window_views(x, kernel, stride, padding, dilation, idx.shape[2:])
         out = xp.zeros(idx.shape, dtype=x.dtype)
-        for i in range(KH):
-            for j in range(KW):
-                rows, cols = window_slices(i, j, stride, dilation, out_hw)
-                out = xp.where(idx == i * KW + j, src[:, :, rows, cols], out)
+        for k, v in enumerate(views):
+            out += v * (idx == k)
         return out
 
     def backward(self, grad_out):
@@ -163,19 +174,11 @@ class WindowSum(Function):
     pooling divides it by the window size."""
 
     def forward(self, x, *, kernel, stride, padding, dilation=(1, 1)):
-        KH, KW = kernel
         out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
-        if _tiles(kernel, stride, padding, dilation):
-            return _tiled(x, kernel, out_hw).sum(axis=(3, 5))
-        src = padded_input(x, padding, "nchw")
-        out = None
-        for i in range(KH):
-            for j in range(KW):
-                rows, cols = window_slices(i, j, stride, dilation, out_hw)
-                if out is None:
-                    out = src[:, :, rows, cols].copy()
-                else:
-                    out += src[:, :, rows, cols]
+        views = window_views(x, kernel, stride, padding, dilation, out_hw)
+        out = views[0].copy()
+        for v in views[1:]:
+            out += v
         return out
 
     def backward(self, grad_out):
