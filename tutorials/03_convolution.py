@@ -167,9 +167,10 @@ print(f"ratio: {dense_params / conv_params:,.0f}×")
 
 # %% [markdown]
 # The convolution *is* a linear map, so it has a matrix; we can recover it column by column,
-# by applying the layer to each unit input $e_k$ (without the bias). Locality shows as
-# sparsity — each row has at most $F^2 = 9$ non-zeros — and weight sharing as repetition:
-# the roughly 5,400 × 784 matrix contains only 9 distinct non-zero numbers, the filter's.
+# by applying the layer to each unit input $e_k$ (without the bias). For a single filter on a
+# 28×28 input the matrix is 676 × 784. Locality shows as sparsity — each row has at most
+# $F^2 = 9$ non-zeros — and weight sharing as repetition: the whole matrix contains only 9
+# distinct non-zero numbers, the filter's.
 
 # %%
 conv1 = nn.Conv2d(1, 1, kernel_size=3, bias=False)

@@ -88,7 +88,7 @@ print(f"{data.x.shape[0]} configurations of {L}×{L}")
 # %% [markdown]
 # The **majority rule** turns each 2×2 block into one spin with the sign of the block's sum —
 # an average pooling followed by the sign. A block with two up and two down spins has sum
-# zero; we break such ties at random. (Kadanoff's classic choice is 3×3 blocks, where ties
+# zero; we break such ties at random. (A common textbook choice is 3×3 blocks, where ties
 # cannot happen; 2×2 matches the pooling layers of a CNN.)
 
 

@@ -83,8 +83,8 @@ print(
 # %% [markdown]
 # The damage is confined to a band one filter-radius wide along the edges, both the picture's
 # own and the old edges that the shift moved inside. For large images this is a small effect;
-# for a 16×16 lattice it is a quarter of the sites, which is why periodic systems should use
-# circular padding.
+# on a 16×16 lattice the band along the picture's own border alone holds almost a quarter of
+# the sites, which is why periodic systems should use circular padding.
 #
 # ## 3. What breaks it: stride
 #
