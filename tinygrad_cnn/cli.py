@@ -44,6 +44,9 @@ ISING_TEMPERATURES: tuple[float, ...] = tuple(round(1.0 + 0.1 * k, 2) for k in r
 ORDERED_BELOW = 2.0
 DISORDERED_ABOVE = 2.5
 TEST_FRACTION = 0.25
+ISING_CHANNELS = (
+    8  # channels of models.ising_cnn: 8 tell the phases apart as well as 16, ~4× faster
+)
 
 # Defaults that depend on the data set: (epochs, batch size).
 _DATASET_DEFAULTS = {"ising": (2, 64), "digits": (12, 32), "mnist": (2, 64)}
@@ -220,10 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--samples-per-t",
         type=_positive_int,
-        default=200,
+        default=150,
         metavar="N",
         help=f"configurations per temperature, {len(ISING_TEMPERATURES)} temperatures from "
-        f"{ISING_TEMPERATURES[0]} to {ISING_TEMPERATURES[-1]} (default: 200)",
+        f"{ISING_TEMPERATURES[0]} to {ISING_TEMPERATURES[-1]} (default: 150)",
     )
     g = p.add_argument_group("mnist options")
     g.add_argument(
@@ -504,7 +507,7 @@ def _ising_data(spec: dict[str, Any], console) -> _Data:
         test=Subset(ds, test_idx),
         spec=spec,
         model_name="ising_cnn",
-        model_kwargs={"L": L},
+        model_kwargs={"L": L, "channels": ISING_CHANNELS},
         curve=Subset(ds, curve_idx),
         curve_temperatures=T[curve_idx],
         extra={"generation_seconds": elapsed},
