@@ -442,7 +442,8 @@ class _BatchNorm(Module):
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1  # on the device: no host round trip
             if self.momentum is None:  # cumulative moving average, as in PyTorch
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                # a 0-d array on the counter's device: reading the count would sync the GPU
+                factor = 1.0 / self.num_batches_tracked.data
         # in eval mode without running statistics, normalise with the batch's own statistics
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
