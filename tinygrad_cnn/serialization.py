@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .backend import to_numpy
+from .backend import get_array_module, to_numpy
 from .tensor import Tensor
 
 __all__ = ["save", "load", "atomic_write"]
@@ -99,6 +99,8 @@ class _Encoder:
             arr = to_numpy(obj.data)
             entry = self._add_array(arr, path)
             return {"tensor": entry, "dtype": str(arr.dtype), "requires_grad": obj.requires_grad}
+        if get_array_module(obj) is not np:  # a CuPy array (optimizer state on the GPU)
+            return {"ndarray": self._add_array(to_numpy(obj), path)}
         if isinstance(obj, np.ndarray):
             return {"ndarray": self._add_array(obj, path)}
         if isinstance(obj, np.generic):
