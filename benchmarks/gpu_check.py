@@ -27,7 +27,8 @@ Sections (each runs on its own; a failure is recorded and the next one starts):
       with the line of the framework that made it — ``cupy.ndarray.get/item/tolist/__float__/
       __int__/__bool__/__index__``, ``cupy.asnumpy``, ``cupy.cuda.Stream/Event/Device
       .synchronize`` and ``cupy.cuda.runtime.deviceSynchronize/streamSynchronize``; where CuPy
-      offers it, ``cupyx.allow_synchronize(False)`` also guards the step.
+      offers it, ``cupyx.allow_synchronize(False)`` also guards the step. A call made inside
+      another counted one (``ndarray.get`` inside ``cupy.asnumpy``) counts once.
    b. *a spin probe* that needs no knowledge of where syncs hide: a one-thread kernel that
       spins for ~0.4 s is queued, then the step's Python code runs; if anything in it waited
       for the GPU (a sync inside CuPy or the driver included), the host time of the step is at
@@ -705,6 +706,7 @@ class SyncCounter:
     def __init__(self, cp) -> None:
         self.calls: list[dict] = []
         self.active = False
+        self.depth = 0
         self.patched: list[tuple[Any, str, Any]] = []
         self.unpatchable: list[str] = []
         targets = [(cp.ndarray, m) for m in self.METHODS]
@@ -732,9 +734,14 @@ class SyncCounter:
         counter = self
 
         def wrapper(*args, **kwargs):
-            if counter.active:
+            # one wait counts once: cupy.asnumpy calls ndarray.get, Tensor.item calls asnumpy
+            if counter.active and not counter.depth:
                 counter.calls.append({"call": label, "from": _caller()})
-            return original(*args, **kwargs)
+            counter.depth += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                counter.depth -= 1
 
         return wrapper
 
