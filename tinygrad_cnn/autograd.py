@@ -148,6 +148,11 @@ def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | Non
                 raise RuntimeError(
                     f"backward: gradient has shape {g.shape} but the output has shape {out.shape}"
                 )
+            if g.device != out.device:  # else gradients on the wrong device reach the leaves
+                raise RuntimeError(
+                    f"backward: gradient is on {g.device} but the output (shape {out.shape}) is "
+                    f"on {out.device}; move it with .to({out.device!r})"
+                )
         seeds.append(g)
     return seeds
 
