@@ -1038,3 +1038,11 @@ def test_cupy_matches_numpy(op: Op, dtype, data) -> None:
             assert on_gpu[key] == want, f"{op} {key}"
             continue
         _assert_close(on_gpu[key], want, dtype, f"{op} {key} ({np.dtype(dtype).name})")
+
+
+def test_gradient_on_another_device_is_an_error() -> None:
+    x = tg.ones(2, device="cuda", requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"gradient is on cpu but the output .* is on cuda"):
+        (x * 2).backward(tg.ones(2))
+    (x * 2).backward(tg.ones(2, device="cuda"))
+    assert x.grad.device == "cuda"
