@@ -177,25 +177,44 @@ def test_im2col_gradients_to_second_order(s, seed):
 
 
 # ----------------------------------------------------------------------------- gradients
-@given(conv_settings(max_channels=2, max_size=5), seeds)
-def test_conv2d_gradcheck(s, seed):
+layouts = st.sampled_from([None, "nchw", "cnhw"])  # None: the one F.conv2d picks
+
+
+def _conv(s, layout):
+    if layout is None:
+        return lambda x, w, b: F.conv2d(x, w, b, **s.kwargs)
+    pads = tuple((p, p) for p in s.padding)
+    return lambda x, w, b: conv_ops.conv2d(
+        x, w, b, s.stride, pads, s.dilation, s.groups, layout=layout
+    )
+
+
+@given(conv_settings(max_channels=2, max_size=5), seeds, layouts)
+def test_conv2d_gradcheck(s, seed, layout):
     x, w, b = (tg.Tensor(a, requires_grad=True) for a in _arrays(s, seed))
-    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, **s.kwargs), [x, w, b])
+    assert gradcheck(_conv(s, layout), [x, w, b])
 
 
-@given(conv_settings(max_batch=1, max_channels=2, max_groups=2, max_size=4), seeds)
-def test_conv2d_gradgradcheck(s, seed):
+@given(conv_settings(max_batch=1, max_channels=2, max_groups=2, max_size=4), seeds, layouts)
+def test_conv2d_gradgradcheck(s, seed, layout):
     x, w, b = (tg.Tensor(a, requires_grad=True) for a in _arrays(s, seed))
-    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **s.kwargs), [x, w, b])
+    assert gradgradcheck(_conv(s, layout), [x, w, b])
 
 
-def test_conv2d_gradgradcheck_big_column_layout():
-    """Many input channels select the single-GEMM layout: check it to second order too."""
+def test_conv2d_gradgradcheck_single_gemm_layout():
+    """Large per-image GEMMs select the single-GEMM layout: check it to second order too."""
     rng = np.random.default_rng(3)
     x = tg.Tensor(rng.standard_normal((2, 5, 4, 4)), requires_grad=True)
     w = tg.Tensor(rng.standard_normal((2, 5, 3, 3)), requires_grad=True)
-    assert conv_ops.choose_layout(5 * 9) == "cnhw"
-    assert gradgradcheck(lambda x, w: F.conv2d(x, w, stride=2, padding=1), [x, w])
+    assert conv_ops.choose_layout(5 * 9, 2, 4) == "nchw"  # what F.conv2d picks here
+    assert conv_ops.choose_layout(32 * 9, 64, 14 * 14) == "cnhw"  # the LeNet's second conv
+    assert conv_ops.choose_layout(1 * 9, 32, 28 * 28) == "nchw"  # and its first
+    pads = ((1, 1), (1, 1))
+
+    def conv(x, w):
+        return conv_ops.conv2d(x, w, None, (2, 2), pads, (1, 1), 1, layout="cnhw")
+
+    assert gradgradcheck(conv, [x, w])
 
 
 def test_conv2d_hessian_vector_product():

@@ -11,19 +11,26 @@ The functions here take normalised arguments (pairs, ((top, bottom), (left, righ
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..tensor import Tensor
 from .im2col import Col2im, Im2col, output_size
 
 __all__ = ["conv2d", "conv_transpose2d", "choose_layout"]
 
-# Below this many column rows (C/groups · KH · KW) a batched GEMM per image beats one large GEMM
-# (measured on the LeNet shapes: C·KH·KW = 9 favours batching; 288 favours one GEMM).
-_BATCHED_ROWS = 32
+# One GEMM per image ("nchw" columns) pays only while each GEMM is tiny: the first layer of a
+# network (C·KH·KW = 9 for one input channel), where one big GEMM would have K = 9. OpenBLAS runs
+# GEMMs below ~2^18 multiply-adds on one thread; above that, every call wakes its threads, and
+# N calls per convolution cost far more than one large call (badly so on a busy machine).
+_BATCHED_MACS = 2**18
 
 
-def choose_layout(rows: int) -> str:
-    """``"nchw"`` (one GEMM per image) for short columns, ``"cnhw"`` (one large GEMM) else."""
-    return "nchw" if rows < _BATCHED_ROWS else "cnhw"
+def choose_layout(rows: int, oc: int, spatial: int, xp=np) -> str:
+    """``"nchw"`` (a batched GEMM, one per image) when each image's GEMM, (OC × rows) @
+    (rows × OH·OW), is small and runs on the CPU; ``"cnhw"`` (one large GEMM) otherwise."""
+    if xp is np and rows * oc * spatial < _BATCHED_MACS:
+        return "nchw"
+    return "cnhw"
 
 
 def conv2d(
@@ -48,7 +55,7 @@ def conv2d(
     OH = output_size(H, KH, stride[0], padding[0], dilation[0])
     OW = output_size(W, KW, stride[1], padding[1], dilation[1])
     rows = Cg * KH * KW
-    layout = layout or choose_layout(rows)
+    layout = layout or choose_layout(rows, OC // G, OH * OW, x.xp)
     geometry = dict(kernel=(KH, KW), stride=stride, padding=padding, dilation=dilation)
     cols = Im2col.apply(x, layout=layout, **geometry)
     if layout == "cnhw":
