@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -58,6 +58,18 @@ def _empty(*shape: int) -> Parameter:
     return Parameter(np.empty(shape, dtype=np.float32))
 
 
+def _add_weight_and_bias(
+    layer: Module, weight_shape: tuple[int, ...], bias_size: int, bias: bool
+) -> None:
+    """Register uninitialised ``weight`` and ``bias`` on ``layer``; ``bias=False`` leaves an
+    empty ``bias`` slot (``layer.bias is None``, not in ``parameters()``)."""
+    layer.weight = _empty(*weight_shape)
+    if bias:
+        layer.bias = _empty(bias_size)
+    else:
+        layer.register_parameter("bias", None)
+
+
 def _reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:
     """PyTorch's default for Linear and convolutions: kaiming-uniform with a=√5 (that is,
     U(−1/√fan_in, 1/√fan_in)) for the weight and U(−1/√fan_in, 1/√fan_in) for the bias."""
@@ -87,10 +99,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = _empty(self.out_features, self.in_features)
-        self.bias = _empty(self.out_features) if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
+        _add_weight_and_bias(self, (self.out_features, self.in_features), self.out_features, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -111,7 +120,77 @@ class Linear(Module):
         )
 
 
-class Conv2d(Module):
+class _ConvNd(Module):
+    """What Conv2d and ConvTranspose2d share: the groups check, the pair-valued options,
+    weight and bias with PyTorch's init, the input check and the repr."""
+
+    _layer_name = ""  # in error messages
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int],
+        dilation: int | tuple[int, int],
+        groups: int,
+        bias: bool,
+        transposed: bool,
+    ) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(stride)
+        self.dilation = _pair(dilation)
+        self.groups = int(groups)
+        if transposed:  # the adjoint maps input channels to output channels
+            weight_shape = (in_channels, out_channels // groups, *self.kernel_size)
+        else:
+            weight_shape = (out_channels, in_channels // groups, *self.kernel_size)
+        _add_weight_and_bias(self, weight_shape, out_channels, bias)
+        self.reset_parameters()
+
+    def _check_groups(self, in_channels: int, out_channels: int, groups: int) -> None:
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{self._layer_name}: in_channels ({in_channels}) and out_channels "
+                f"({out_channels}) must both be divisible by groups ({groups})"
+            )
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise RuntimeError(
+                f"{self._layer_name}: expected input (N, {self.in_channels}, H, W), got shape "
+                f"{x.shape} (weight shape {self.weight.shape})"
+            )
+
+    def reset_parameters(self) -> None:
+        _reset_weight_and_bias(self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        # Conv2d has no output_padding and ConvTranspose2d no padding_mode: getattr's
+        # default stands in, so neither prints them
+        for name, default in (
+            ("padding", (0, 0)),
+            ("output_padding", (0, 0)),
+            ("dilation", (1, 1)),
+            ("groups", 1),
+        ):
+            value = getattr(self, name, default)
+            if value != default:
+                s += f", {name}={value}"
+        if self.bias is None:
+            s += ", bias=False"
+        if getattr(self, "padding_mode", "zeros") != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv2d(_ConvNd):
     """2-D convolution (cross-correlation) over ``(N, C_in, H, W)`` → ``(N, C_out, OH, OW)``
     with ``OH = floor((H + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1``.
 
@@ -119,6 +198,8 @@ class Conv2d(Module):
     ``padding``: int, pair, ``"same"`` or ``"valid"`` (default 0). ``padding_mode``: ``"zeros"``
     (default) or ``"circular"`` (periodic boundaries: the image is wrapped on a torus, so the
     convolution commutes with translations — what a periodic lattice needs)."""
+
+    _layer_name = "Conv2d"
 
     def __init__(
         self,
@@ -132,12 +213,7 @@ class Conv2d(Module):
         bias: bool = True,
         padding_mode: str = "zeros",
     ) -> None:
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must "
-                f"both be divisible by groups ({groups})"
-            )
+        self._check_groups(in_channels, out_channels, groups)
         if padding_mode not in ("zeros", "circular"):
             raise ValueError(
                 f"Conv2d: padding_mode must be 'zeros' or 'circular', got {padding_mode!r}"
@@ -149,21 +225,11 @@ class Conv2d(Module):
                 )
             if padding == "same" and _pair(stride) != (1, 1):
                 raise ValueError("Conv2d: padding='same' is not supported for strided convolutions")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, dilation, groups, bias, transposed=False
+        )
         self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.dilation = _pair(dilation)
-        self.groups = int(groups)
         self.padding_mode = padding_mode
-        self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size)
-        self.bias = _empty(out_channels) if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        _reset_weight_and_bias(self.weight, self.bias)
 
     def _circular_pad(self, x: Tensor) -> Tensor:
         """Wrap-around padding as (left, right, top, bottom) for Tensor.pad."""
@@ -180,11 +246,7 @@ class Conv2d(Module):
         return x.pad(pads, mode="circular") if any(pads) else x
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise RuntimeError(
-                f"Conv2d: expected input (N, {self.in_channels}, H, W), got shape {x.shape} "
-                f"(weight shape {self.weight.shape})"
-            )
+        self._check_input(x)
         if self.padding_mode == "circular":
             x = self._circular_pad(x)
             padding: Any = 0
@@ -192,30 +254,15 @@ class Conv2d(Module):
             padding = self.padding
         return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
-    def extra_repr(self) -> str:
-        s = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
 
-
-class ConvTranspose2d(Module):
+class ConvTranspose2d(_ConvNd):
     """Transposed convolution (the adjoint of Conv2d; "deconvolution", learned upsampling).
 
     ``(N, C_in, H, W)`` → ``(N, C_out, OH, OW)`` with
     ``OH = (H − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1``.
     weight ``(in_channels, out_channels / groups, KH, KW)``; bias ``(out_channels,)``."""
+
+    _layer_name = "ConvTranspose2d"
 
     def __init__(
         self,
@@ -229,34 +276,15 @@ class ConvTranspose2d(Module):
         bias: bool = True,
         dilation: int | tuple[int, int] = 1,
     ) -> None:
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"ConvTranspose2d: in_channels ({in_channels}) and out_channels ({out_channels}) "
-                f"must both be divisible by groups ({groups})"
-            )
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
+        self._check_groups(in_channels, out_channels, groups)
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, dilation, groups, bias, transposed=True
+        )
         self.padding = _pair(padding)
         self.output_padding = _pair(output_padding)
-        self.dilation = _pair(dilation)
-        self.groups = int(groups)
-        self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size)
-        self.bias = _empty(out_channels) if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise RuntimeError(
-                f"ConvTranspose2d: expected input (N, {self.in_channels}, H, W), got shape "
-                f"{x.shape} (weight shape {self.weight.shape})"
-            )
+        self._check_input(x)
         return F.conv_transpose2d(
             x,
             self.weight,
@@ -268,26 +296,30 @@ class ConvTranspose2d(Module):
             self.dilation,
         )
 
-    def extra_repr(self) -> str:
-        s = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.output_padding != (0, 0):
-            s += f", output_padding={self.output_padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
-
 
 # ---------------------------------------------------------------------------- pooling
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """The window options MaxPool2d and AvgPool2d share; ``stride`` defaults to
+    ``kernel_size``."""
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None,
+        padding: int | tuple[int, int],
+        ceil_mode: bool,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+
+    def _window_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
     """Maximum over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``; padding
     counts as −∞. ``(N, C, H, W)`` → ``(N, C, OH, OW)`` with
     ``OH = floor((H + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1`` (ceil with
@@ -302,13 +334,9 @@ class MaxPool2d(Module):
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.dilation = dilation
         self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
 
     def forward(self, x: Tensor) -> Any:
         return F.max_pool2d(
@@ -322,7 +350,7 @@ class MaxPool2d(Module):
         )
 
     def extra_repr(self) -> str:
-        s = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        s = self._window_repr()
         if self.dilation not in (1, (1, 1)):
             s += f", dilation={self.dilation}"
         if self.ceil_mode:
@@ -330,7 +358,7 @@ class MaxPool2d(Module):
         return s
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """Mean over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``. With
     ``count_include_pad=True`` (default) padded zeros count in the mean; ``divisor_override``
     replaces the divisor."""
@@ -344,11 +372,7 @@ class AvgPool2d(Module):
         count_include_pad: bool = True,
         divisor_override: int | None = None,
     ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
@@ -364,7 +388,7 @@ class AvgPool2d(Module):
         )
 
     def extra_repr(self) -> str:
-        s = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        s = self._window_repr()
         if self.ceil_mode:
             s += ", ceil_mode=True"
         if not self.count_include_pad:
@@ -600,7 +624,26 @@ class _Loss(Module):
         self.reduction = reduction
 
 
-class CrossEntropyLoss(_Loss):
+class _WeightedLoss(_Loss):
+    """A class-index loss with optional per-class ``weight`` and an ``ignore_index``."""
+
+    def __init__(self, weight: Tensor | None, ignore_index: int, reduction: str) -> None:
+        super().__init__(reduction)
+        self.ignore_index = ignore_index
+        self.register_buffer("weight", weight)
+
+    def _kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for the functional loss; options left at their default are
+        not passed."""
+        kwargs: dict[str, Any] = {"reduction": self.reduction}
+        if self.weight is not None:
+            kwargs["weight"] = self.weight
+        if self.ignore_index != -100:
+            kwargs["ignore_index"] = self.ignore_index
+        return kwargs
+
+
+class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy of logits ``(N, C)`` (or ``(N, C, ...)``) with class-index targets."""
 
     def __init__(
@@ -610,39 +653,26 @@ class CrossEntropyLoss(_Loss):
         reduction: str = "mean",
         label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(reduction)
-        self.ignore_index = ignore_index
+        super().__init__(weight, ignore_index, reduction)
         self.label_smoothing = label_smoothing
-        self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        kwargs: dict[str, Any] = {"reduction": self.reduction}
-        if self.weight is not None:
-            kwargs["weight"] = self.weight
-        if self.ignore_index != -100:
-            kwargs["ignore_index"] = self.ignore_index
+        kwargs = self._kwargs()
         if self.label_smoothing:
             kwargs["label_smoothing"] = self.label_smoothing
         return F.cross_entropy(input, target, **kwargs)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities ``(N, C)`` with class-index targets."""
 
     def __init__(
         self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
     ) -> None:
-        super().__init__(reduction)
-        self.ignore_index = ignore_index
-        self.register_buffer("weight", weight)
+        super().__init__(weight, ignore_index, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        kwargs: dict[str, Any] = {"reduction": self.reduction}
-        if self.weight is not None:
-            kwargs["weight"] = self.weight
-        if self.ignore_index != -100:
-            kwargs["ignore_index"] = self.ignore_index
-        return F.nll_loss(input, target, **kwargs)
+        return F.nll_loss(input, target, **self._kwargs())
 
 
 class MSELoss(_Loss):
@@ -667,7 +697,42 @@ class BCEWithLogitsLoss(_Loss):
 
 
 # ---------------------------------------------------------------------------- containers
-class Sequential(Module):
+_SequenceT = TypeVar("_SequenceT", bound="_ModuleSequence")
+
+
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: submodules in order, appended under the names
+    "0", "1", ...; each subclass maps a position to a name in ``_index``."""
+
+    def _index(self, idx: int) -> str:
+        raise NotImplementedError
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        setattr(self, self._index(idx), module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self: _SequenceT, module: Module) -> _SequenceT:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self: _SequenceT, modules: Iterable[Module]) -> _SequenceT:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """Replace every submodule by ``modules``, named "0", "1", ..."""
+        for name in list(self._modules):
+            delattr(self, name)
+        self.extend(modules)
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after the other. ``Sequential(m0, m1, ...)`` names them "0", "1",
     ...; ``Sequential(OrderedDict(name=module, ...))`` keeps the given names. Supports
     ``len``, iteration, ``seq[i]`` (a module), ``seq[a:b]`` (a Sequential) and ``append``."""
@@ -692,34 +757,12 @@ class Sequential(Module):
             return Sequential(OrderedDict(list(self._modules.items())[idx]))
         return self._modules[self._index(idx)]
 
-    def __setitem__(self, idx: int, module: Module) -> None:
-        setattr(self, self._index(idx), module)
-
     def __delitem__(self, idx: int | slice) -> None:
         names = list(self._modules)[idx] if isinstance(idx, slice) else [self._index(idx)]
         for name in names:
             delattr(self, name)
         if all(k.isdigit() for k in self._modules):  # keep the numbering 0, 1, 2, ...
-            items = list(self._modules.values())
-            for name in list(self._modules):
-                delattr(self, name)
-            for i, m in enumerate(items):
-                self.add_module(str(i), m)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        for m in modules:
-            self.append(m)
-        return self
+            self._renumber(list(self._modules.values()))
 
     def forward(self, x: Any) -> Any:
         for module in self._modules.values():
@@ -727,7 +770,7 @@ class Sequential(Module):
         return x
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules that registers them (so their parameters are found). It has no
     ``forward``: iterate over it in your own."""
 
@@ -747,34 +790,12 @@ class ModuleList(Module):
             return ModuleList(list(self._modules.values())[idx])
         return self._modules[self._index(idx)]
 
-    def __setitem__(self, idx: int, module: Module) -> None:
-        setattr(self, self._index(idx), module)
-
     def __delitem__(self, idx: int | slice) -> None:
         items = list(self._modules.values())
         del items[idx]
-        for name in list(self._modules):
-            delattr(self, name)
-        self.extend(items)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
+        self._renumber(items)
 
     def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
         items.insert(index, module)
-        for name in list(self._modules):
-            delattr(self, name)
-        self.extend(items)
+        self._renumber(items)
