@@ -92,10 +92,14 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan
 
 
-def _write(tensor: Tensor, values: np.ndarray) -> Tensor:
-    """Copy host ``values`` into ``tensor`` in place (same dtype and device)."""
+def _check_float(tensor: Tensor) -> None:
     if tensor.dtype.kind != "f":
         raise TypeError(f"init: expected a floating-point tensor, got {tensor.dtype}")
+
+
+def _write(tensor: Tensor, values: np.ndarray) -> Tensor:
+    """Copy host ``values`` into ``tensor`` in place (same dtype and device)."""
+    _check_float(tensor)
     tensor.data[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
     return tensor
 
@@ -138,8 +142,7 @@ def trunc_normal_(
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
-    if tensor.dtype.kind != "f":
-        raise TypeError(f"init: expected a floating-point tensor, got {tensor.dtype}")
+    _check_float(tensor)
     tensor.data[...] = val
     return tensor
 
@@ -166,6 +169,11 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> 
     return normal_(tensor, 0.0, std, generator)
 
 
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+    """He et al.'s std = gain / √fan."""
+    return calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+
+
 def kaiming_uniform_(
     tensor: Tensor,
     a: float = 0.0,
@@ -175,8 +183,7 @@ def kaiming_uniform_(
 ) -> Tensor:
     """U(−b, b) with b = √3 · gain / √fan (He et al., 2015); ``a`` is the leaky-ReLU slope
     used in the gain. PyTorch's Linear and Conv2d default is ``a=√5``, giving b = 1/√fan_in."""
-    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
-    bound = math.sqrt(3.0) * std
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -188,5 +195,4 @@ def kaiming_normal_(
     generator: Any = None,
 ) -> Tensor:
     """N(0, std²) with std = gain / √fan."""
-    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
-    return normal_(tensor, 0.0, std, generator)
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)

@@ -108,29 +108,27 @@ class Module:
             _bump()
         elif name in params:
             if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} to parameter {name!r} of "
-                    f"{type(self).__name__} (expected a Parameter or None)"
-                )
+                raise self._assign_error(name, value, "parameter", "Parameter")
             params[name] = None
             _bump()
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} to buffer {name!r} of "
-                    f"{type(self).__name__} (expected a Tensor or None)"
-                )
+                raise self._assign_error(name, value, "buffer", "Tensor")
             buffers[name] = value
             _bump()
         elif name in modules:
             if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} to submodule {name!r} of "
-                    f"{type(self).__name__} (expected a Module or None)"
-                )
+                raise self._assign_error(name, value, "submodule", "Module")
             modules[name] = None
             _bump()
         d[name] = value
+
+    def _assign_error(self, name: str, value: Any, kind: str, expected: str) -> TypeError:
+        """The error for assigning ``value`` to a registered ``kind`` slot of another type."""
+        return TypeError(
+            f"cannot assign {type(value).__name__} to {kind} {name!r} of "
+            f"{type(self).__name__} (expected a {expected} or None)"
+        )
 
     def _forget(self, name: str, keep: dict) -> None:
         """Remove ``name`` from every registry except ``keep`` (an attribute changes kind)."""
