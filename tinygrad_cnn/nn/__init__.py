@@ -3,9 +3,63 @@ initialisation (``nn.init``) and gradient utilities (``nn.utils``), with PyTorch
 
 from __future__ import annotations
 
-from . import init, layers, utils
-from .layers import *  # noqa: F403  (the names in layers.__all__)
+from . import init, utils
+from .layers import (
+    GELU,
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    BCEWithLogitsLoss,
+    Conv2d,
+    ConvTranspose2d,
+    CrossEntropyLoss,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    ModuleList,
+    MSELoss,
+    NLLLoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from .module import IncompatibleKeys, Module, Parameter
 
-# the layer names are listed once, in layers.__all__
-__all__ = ["init", "utils", "Module", "Parameter", "IncompatibleKeys", *layers.__all__]
+__all__ = [
+    "init",
+    "utils",
+    "Module",
+    "Parameter",
+    "IncompatibleKeys",
+    "Identity",
+    "Linear",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Dropout",
+    "ReLU",
+    "LeakyReLU",
+    "Tanh",
+    "Sigmoid",
+    "GELU",
+    "Softmax",
+    "LogSoftmax",
+    "Flatten",
+    "Sequential",
+    "ModuleList",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "MSELoss",
+    "BCEWithLogitsLoss",
+]
