@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 from tinygrad_cnn.ops import conv as conv_ops
-from tinygrad_cnn.ops.im2col import Col2im, Im2col, output_size
+from tinygrad_cnn.ops.im2col import Col2im, Im2col, Workspace, output_size
 from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.cnn_strategies import conv_settings, conv_transpose_settings
 
@@ -374,3 +374,40 @@ def test_conv_transpose2d_errors():
         tg.zeros(4, 2, 3, 3),
         groups=3,
     )
+
+
+# ----------------------------------------------------------------------------- workspace
+def test_workspace_recycles_a_buffer_only_when_no_view_is_left():
+    ws = Workspace(max_bytes=64 << 20, min_bytes=1 << 10)
+    a = ws.empty((256, 256), np.float32)
+    a[...] = 1.0
+    view = a[::2].T  # a view outlives the array it came from
+    del a
+    assert ws.cached_bytes == 0
+    b = ws.empty((256, 256), np.float32)  # must not reuse the buffer the view still reads
+    b[...] = 2.0
+    assert np.all(view == 1.0)
+    del view
+    assert ws.cached_bytes == 256 * 256 * 4
+    c = ws.empty((128, 512), np.float32)  # same size: recycled
+    assert ws.cached_bytes == 0
+    del b, c
+    assert ws.cached_bytes == 2 * 256 * 256 * 4
+    small = ws.empty((4,), np.float32)  # below min_bytes: a plain array
+    assert small.base is None
+    ws.clear()
+    assert ws.cached_bytes == 0
+
+
+def test_workspace_keeps_at_most_max_bytes():
+    ws = Workspace(max_bytes=3 << 20, min_bytes=1)
+    arrays = [ws.empty((1 << 18,), np.float32) for _ in range(5)]  # 1 MiB each
+    del arrays
+    assert ws.cached_bytes == 3 << 20
+
+
+def test_workspace_empty_like_keeps_the_memory_order():
+    x = np.zeros((3, 4, 5, 6), np.float32).transpose(1, 0, 2, 3)  # (4, 3, 5, 6) of CNHW memory
+    y = Workspace(min_bytes=1).empty_like(x)
+    assert y.shape == x.shape
+    assert np.argsort([-s for s in y.strides]).tolist() == [1, 0, 2, 3]

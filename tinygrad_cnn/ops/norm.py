@@ -20,6 +20,7 @@ from __future__ import annotations
 from .. import autograd
 from ..function import Function
 from ..tensor import Tensor
+from .im2col import empty_like
 
 __all__ = ["BatchNorm", "batch_stats", "channel_dot"]
 
@@ -44,7 +45,8 @@ def batch_stats(xp, x):
     """Per-channel mean and biased variance of x (N, C, *) → two (C,) arrays."""
     axes = _axes(x.ndim)
     mean = x.mean(axis=axes)
-    xc = x - mean.reshape(_bshape(x.ndim, x.shape[1]))
+    xc = empty_like(x)
+    xp.subtract(x, mean.reshape(_bshape(x.ndim, x.shape[1])), out=xc)
     var = channel_dot(xp, xc, xc) / (x.size // x.shape[1])
     return mean, var.astype(x.dtype, copy=False)
 
@@ -64,7 +66,8 @@ class BatchNorm(Function):
         scale = invstd * weight  # (C,)
         shift = bias - mean * scale
         self.save_for_backward(invstd)
-        y = x * scale.reshape(bshape)
+        y = empty_like(x)
+        xp.multiply(x, scale.reshape(bshape), out=y)
         y += shift.reshape(bshape)
         return y
 
@@ -77,14 +80,16 @@ class BatchNorm(Function):
         g = grad_out.data
         ndim, C = x.ndim, x.shape[1]
         bshape, M = _bshape(ndim, C), x.size // C
-        xc = x - mean.reshape(bshape)
+        xc = empty_like(x)
+        xp.subtract(x, mean.reshape(bshape), out=xc)
         grad_b = g.sum(axis=_axes(ndim))  # Σ g
         grad_w = channel_dot(xp, g, xc) * invstd  # Σ g·x̂
         # dx = a·g + k·(x − μ) + c, per-channel constants a, k, c
         a = weight * invstd
         k = -a * invstd * grad_w / M
         c = -a * grad_b / M
-        grad_x = g * a.reshape(bshape)
+        grad_x = empty_like(x)
+        xp.multiply(g, a.reshape(bshape), out=grad_x)
         xc *= k.reshape(bshape)
         grad_x += xc
         grad_x += c.reshape(bshape)

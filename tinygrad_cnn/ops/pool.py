@@ -21,7 +21,14 @@ import numpy as np
 
 from ..function import Function
 from ..tensor import Tensor
-from .im2col import Col2im, output_size, padded_input, window_slices
+from .im2col import (
+    Col2im,
+    output_size,
+    padded_input,
+    window_slices,
+    workspace_empty,
+    workspace_zeros,
+)
 
 __all__ = [
     "max_pool",
@@ -87,8 +94,12 @@ def max_pool(xp, x, kernel, stride, padding, dilation):
     to the maximum: idx = Σ_k [no offset ≤ k matched], counted with boolean ops only."""
     out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
     views = window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=-np.inf)
-    out = views[0].copy()
-    for v in views[1:]:
+    out = workspace_empty(xp, views[0].shape, x.dtype)
+    if len(views) == 1:
+        out[...] = views[0]
+    else:
+        xp.maximum(views[0], views[1], out=out)
+    for v in views[2:]:
         xp.maximum(out, v, out=out)
     idx = xp.zeros(out.shape, dtype=_index_dtype(kernel))
     if len(views) > 1:
@@ -129,18 +140,18 @@ class PoolScatter(Function):
         OH, OW = g.shape[2:]
         if _tiles(kernel, stride, padding, dilation):
             # every covered input is in exactly one window: write each offset's slice once
-            tiles = xp.empty((N, C, OH, KH, OW, KW), dtype=g.dtype)
+            tiles = workspace_empty(xp, (N, C, OH, KH, OW, KW), g.dtype)
             for i in range(KH):
                 for j in range(KW):
                     xp.multiply(g, idx == i * KW + j, out=tiles[:, :, :, i, :, j])
             tiles = tiles.reshape(N, C, OH * KH, OW * KW)
             if (OH * KH, OW * KW) == (H, W):
                 return tiles
-            out = xp.zeros(shape, dtype=g.dtype)
+            out = workspace_zeros(xp, shape, g.dtype)
             out[:, :, : OH * KH, : OW * KW] = tiles
             return out
         (pt, pb), (pl, pr) = padding
-        buf = xp.zeros((N, C, H + pt + pb, W + pl + pr), dtype=g.dtype)
+        buf = workspace_zeros(xp, (N, C, H + pt + pb, W + pl + pr), g.dtype)
         for i in range(KH):
             for j in range(KW):
                 rows, cols = window_slices(i, j, stride, dilation, (OH, OW))
@@ -176,7 +187,8 @@ class WindowSum(Function):
     def forward(self, x, *, kernel, stride, padding, dilation=(1, 1)):
         out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
         views = window_views(x, kernel, stride, padding, dilation, out_hw)
-        out = views[0].copy()
+        out = workspace_empty(self.xp, views[0].shape, x.dtype)
+        out[...] = views[0]
         for v in views[1:]:
             out += v
         return out
