@@ -1,9 +1,9 @@
 """Convolutions as im2col + one matrix product (and their transposes as matmul + col2im).
 
-There is no Conv Function: ``conv2d`` composes the ``Im2col`` primitive with ``Matmul``, so
-its gradients are again im2col/col2im and matrix products, to any order. The column buffer is
-an input of the matmul, so the weight gradient (``grad_out @ colsᵀ``) reuses it: nothing is
-rebuilt in backward.
+There is no Conv Function: ``conv2d`` composes the ``Im2col`` primitive with ``ColumnGemm``
+(a matrix product plus bias), so its gradients are again im2col/col2im and matrix products, to
+any order. The column buffer is an input of the product, so the weight gradient
+(``grad_out @ colsᵀ``) reuses it: nothing is rebuilt in backward.
 
 The functions here take normalised arguments (pairs, ((top, bottom), (left, right)) padding);
 ``tinygrad_cnn.functional`` parses user arguments and checks shapes before calling them.
@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import autograd
+from ..function import Function
 from ..tensor import Tensor
-from .im2col import Col2im, Im2col, output_size
+from .elementwise import sum_to
+from .im2col import Col2im, Im2col, output_size, workspace_empty
 
-__all__ = ["conv2d", "conv_transpose2d", "choose_layout"]
+__all__ = ["conv2d", "conv_transpose2d", "choose_layout", "ColumnGemm"]
 
 # One GEMM per image ("nchw" columns) pays only while each GEMM is tiny: the first layer of a
 # network (C·KH·KW = 9 for one input channel), where one big GEMM would have K = 9. OpenBLAS runs
@@ -31,6 +34,65 @@ def choose_layout(rows: int, oc: int, spatial: int, xp=np) -> str:
     if xp is np and rows * oc * spatial < _BATCHED_MACS:
         return "nchw"
     return "cnhw"
+
+
+class ColumnGemm(Function):
+    """w (..., M, K) @ cols (..., K, L) [+ bias (..., M, 1)]: a (batched, broadcast) matrix
+    product like ``Matmul``, written into a recycled buffer with the bias added in place — one
+    output array instead of two. Its backward is made of matrix products and sums."""
+
+    uses_inputs = True
+
+    def forward(self, w, cols, *bias):
+        xp = self.xp
+        batch = np.broadcast_shapes(w.shape[:-2], cols.shape[:-2])
+        out = workspace_empty(xp, (*batch, w.shape[-2], cols.shape[-1]), w.dtype)
+        xp.matmul(w, cols, out=out)
+        if bias:
+            out += bias[0]
+        return out
+
+    def backward(self, grad_out):
+        if not autograd.is_grad_enabled():
+            return self._backward_arrays(grad_out)
+        w, cols, *bias = self.inputs
+        grad_w = sum_to(grad_out @ cols.mT, w.shape) if w.requires_grad else None
+        grad_cols = sum_to(w.mT @ grad_out, cols.shape) if cols.requires_grad else None
+        if not bias:
+            return grad_w, grad_cols
+        grad_b = sum_to(grad_out, bias[0].shape) if bias[0].requires_grad else None
+        return grad_w, grad_cols, grad_b
+
+    def _backward_arrays(self, grad_out):
+        """The same products on arrays, the large one into a recycled buffer (used when no
+        graph is recorded, i.e. in ordinary training; the result is the same)."""
+        xp = self.xp
+        w, cols, *bias = (t.data for t in self.inputs)
+        needs = [t.requires_grad for t in self.inputs]
+        g = grad_out.data
+        grads = []
+        if needs[0]:
+            grads.append(Tensor(_sum_to_shape(xp.matmul(g, cols.swapaxes(-1, -2)), w.shape)))
+        else:
+            grads.append(None)
+        if needs[1]:
+            out = workspace_empty(xp, g.shape[:-2] + cols.shape[-2:], g.dtype)
+            xp.matmul(w.swapaxes(-1, -2), g, out=out)
+            grads.append(Tensor(out))
+        else:
+            grads.append(None)
+        if bias:
+            grads.append(Tensor(_sum_to_shape(g, bias[0].shape)) if needs[2] else None)
+        return tuple(grads)
+
+
+def _sum_to_shape(a, shape):
+    """Sum a broadcast result back to ``shape`` (arrays)."""
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1
+    )
+    return a.sum(axis=axes, keepdims=True).reshape(shape) if axes else a
 
 
 def conv2d(
@@ -58,23 +120,16 @@ def conv2d(
     layout = layout or choose_layout(rows, OC // G, OH * OW, x.xp)
     geometry = dict(kernel=(KH, KW), stride=stride, padding=padding, dilation=dilation)
     cols = Im2col.apply(x, layout=layout, **geometry)
+    w2 = w.reshape(OC, rows) if G == 1 else w.reshape(G, OCg, rows)
+    bias = () if b is None else (b.reshape(*w2.shape[:-1], 1),)
     if layout == "cnhw":
         # cols (C, KH, KW, N, OH, OW) → (G, Cg·KH·KW, N·OH·OW); out (G, OCg, N·OH·OW)
-        if G == 1:
-            out = w.reshape(OC, rows) @ cols.reshape(rows, N * OH * OW)
-        else:
-            out = w.reshape(G, OCg, rows) @ cols.reshape(G, rows, N * OH * OW)
-        out = out.reshape(OC, N, OH, OW).permute(1, 0, 2, 3)
-    else:
-        # cols (N, C, KH, KW, OH, OW) → (N, G, Cg·KH·KW, OH·OW); out (N, G, OCg, OH·OW)
-        if G == 1:
-            out = w.reshape(OC, rows) @ cols.reshape(N, rows, OH * OW)
-        else:
-            out = w.reshape(G, OCg, rows) @ cols.reshape(N, G, rows, OH * OW)
-        out = out.reshape(N, OC, OH, OW)
-    if b is not None:
-        out = out + b.reshape(1, OC, 1, 1)
-    return out
+        cols = cols.reshape(*w2.shape[:-2], rows, N * OH * OW)
+        out = ColumnGemm.apply(w2, cols, *bias)
+        return out.reshape(OC, N, OH, OW).permute(1, 0, 2, 3)
+    # cols (N, C, KH, KW, OH, OW) → (N, G, Cg·KH·KW, OH·OW); out (N, G, OCg, OH·OW)
+    cols = cols.reshape(N, *w2.shape[:-2], rows, OH * OW)
+    return ColumnGemm.apply(w2, cols, *bias).reshape(N, OC, OH, OW)
 
 
 def conv_transpose2d(
