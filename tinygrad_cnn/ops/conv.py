@@ -37,10 +37,14 @@ def choose_layout(rows: int, oc: int, spatial: int, xp=np) -> str:
 
 
 class ColumnGemm(Function):
-    """w (..., M, K) @ cols (..., K, L) [+ bias (..., M, 1)]: a (batched, broadcast) matrix
-    product like ``Matmul``, written into a recycled buffer with the bias added in place — one
-    output array instead of two. Its backward is made of matrix products and sums."""
+    """w (..., M, K) @ cols (..., K, L) [+ bias with w's (..., M) entries, e.g. (OC,)]: a matrix
+    product like ``Matmul`` (batched, broadcast), written into a recycled buffer with the bias
+    added in place — one output array instead of two. Its backward: matrix products and sums.
 
+    In graphs it is labelled ``Matmul``: that is what it is (with the bias folded in), and how
+    tools count a convolution's mult-adds."""
+
+    name = "Matmul"
     uses_inputs = True
 
     def forward(self, w, cols, *bias):
@@ -49,7 +53,7 @@ class ColumnGemm(Function):
         out = workspace_empty(xp, (*batch, w.shape[-2], cols.shape[-1]), w.dtype)
         xp.matmul(w, cols, out=out)
         if bias:
-            out += bias[0]
+            out += bias[0].reshape(*w.shape[:-1], 1)
         return out
 
     def backward(self, grad_out):
@@ -60,7 +64,8 @@ class ColumnGemm(Function):
         grad_cols = sum_to(w.mT @ grad_out, cols.shape) if cols.requires_grad else None
         if not bias:
             return grad_w, grad_cols
-        grad_b = sum_to(grad_out, bias[0].shape) if bias[0].requires_grad else None
+        b = bias[0]
+        grad_b = sum_to(grad_out, (*w.shape[:-1], 1)).reshape(b.shape) if b.requires_grad else None
         return grad_w, grad_cols, grad_b
 
     def _backward_arrays(self, grad_out):
@@ -82,7 +87,10 @@ class ColumnGemm(Function):
         else:
             grads.append(None)
         if bias:
-            grads.append(Tensor(_sum_to_shape(g, bias[0].shape)) if needs[2] else None)
+            b_grad = (
+                _sum_to_shape(g, (*w.shape[:-1], 1)).reshape(bias[0].shape) if needs[2] else None
+            )
+            grads.append(None if b_grad is None else Tensor(b_grad))
         return tuple(grads)
 
 
@@ -121,7 +129,7 @@ def conv2d(
     geometry = dict(kernel=(KH, KW), stride=stride, padding=padding, dilation=dilation)
     cols = Im2col.apply(x, layout=layout, **geometry)
     w2 = w.reshape(OC, rows) if G == 1 else w.reshape(G, OCg, rows)
-    bias = () if b is None else (b.reshape(*w2.shape[:-1], 1),)
+    bias = () if b is None else (b,)
     if layout == "cnhw":
         # cols (C, KH, KW, N, OH, OW) → (G, Cg·KH·KW, N·OH·OW); out (G, OCg, N·OH·OW)
         cols = cols.reshape(*w2.shape[:-2], rows, N * OH * OW)
