@@ -10,6 +10,7 @@ from ..function import Function
 
 __all__ = [
     "sum_to",
+    "mask_grad",
     "Cast",
     "ToDevice",
     "Add",
@@ -46,6 +47,14 @@ def sum_to(grad, shape: tuple[int, ...]):
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )
     return grad.sum(axis=axes, keepdim=True).reshape(shape)
+
+
+def mask_grad(grad_out, mask):
+    """``grad_out * mask`` for a constant bool mask: one pass over raw arrays when no graph
+    is being built through ``grad_out`` (first order), Tensor ops otherwise."""
+    if not grad_out.requires_grad:
+        return type(grad_out)(grad_out.data * mask)
+    return grad_out * mask.astype(grad_out.dtype)
 
 
 class Cast(Function):
@@ -255,7 +264,7 @@ class Relu(Function):
         return self.xp.maximum(x, 0)
 
     def backward(self, grad_out):
-        return grad_out * self.saved[0]
+        return mask_grad(grad_out, self.saved[0])
 
 
 class LeakyRelu(Function):
@@ -339,7 +348,7 @@ class Clip(Function):
         return xp.clip(x, min, max)
 
     def backward(self, grad_out):
-        return grad_out * self.saved[0]
+        return mask_grad(grad_out, self.saved[0])
 
 
 class Where(Function):
