@@ -800,7 +800,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     console.print(f"Checkpoint: {ckpt_path}")
     console.print(f"Metrics:    {metrics_path}")
     console.print(f"Total time: {metrics['total_seconds']:.1f} s")
-    console.print(f"Evaluate it again with: {PROG} evaluate {ckpt_path}")
+    console.print("Evaluate it again with:")
+    console.print(f"  {PROG} evaluate {ckpt_path}", soft_wrap=True)  # copyable: never wrapped
     return 0
 
 
