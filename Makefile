@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check tinygrad_cnn viz tests benchmarks tutorials
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	for b in engine cnn lenet viz; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
