@@ -8,7 +8,9 @@ Each repeat times our op, then PyTorch's on the same data, so both see the same 
 load; the table shows the median of each and their ratio (ours / PyTorch). Both use float32
 and the same number of threads (``--threads`` sets OPENBLAS/OMP_NUM_THREADS by restarting the
 script, since BLAS reads them at import). With one thread the clock is the process's CPU time,
-which a busy shared machine disturbs much less than wall time.
+which a busy shared machine disturbs much less than wall time. With two threads each timed
+call follows an untimed 0.3 s pause (``common.idle_pause``): otherwise the threads one library
+leaves spinning after its last parallel call slow the other library's call that follows.
 
 Conv shapes: PERFORMANCE.md describes the LeNet step, so the first two are its convolutions at
 batch 64; the other three are common CNN layers (a CIFAR stem with 3 input channels, a deep
@@ -30,6 +32,7 @@ from common import (  # noqa: E402
     Case,
     add_repo_to_path,
     compare,
+    idle_pause,
     print_table,
     standard_parser,
     torch_or_none,
@@ -221,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for c in cases if args.only in c.name]
     rows = []
     for case in cases:  # one at a time, so that progress shows on a slow machine
-        rows += compare([case], repeats=repeats, clock=clock)
+        rows += compare([case], repeats=repeats, clock=clock, pause=idle_pause(args.threads))
         if not args.markdown:
             r = rows[-1]
             print(
@@ -230,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     if args.markdown:
-        kind = "CPU time" if args.threads == 1 else "wall time"
+        pause = idle_pause(args.threads)
+        kind = "CPU time" if args.threads == 1 else f"wall time, {pause:g} s pause before each call"
         print(
             f"NumPy {np.__version__}, PyTorch {torch.__version__}, {args.threads} thread(s) "
             f"each, median of {repeats} interleaved repeats ({kind})\n"

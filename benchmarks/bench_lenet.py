@@ -17,7 +17,7 @@ wall time and the CPU time of the process are recorded, and medians are reported
 1 thread (OpenBLAS limited through threadpoolctl, ``torch.set_num_threads(1)``) and with 2.
 With one thread the CPU time is the steadier figure on a shared machine; with two, wall time
 is what a user sees (CPU time then also counts BLAS threads spinning while they wait). With
-two threads each timed call follows a 0.3 s pause (see ``time_steps``). As a cross-check the
+two threads each timed call follows a 0.3 s pause (``common.idle_pause``). As a cross-check the
 step is also timed in separate processes, one framework each, alternating (``--rounds``).
 
 Memory: the peak resident set size is process-wide, so each framework runs alone in a fresh
@@ -58,7 +58,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import add_repo_to_path, traced_peak_bytes  # noqa: E402
+from common import add_repo_to_path, idle_pause, traced_peak_bytes  # noqa: E402
 
 add_repo_to_path()
 
@@ -172,8 +172,7 @@ def time_steps(
 ) -> list[dict]:
     """Interleaved: every repeat runs each function once; wall and CPU seconds per call.
     ``pause`` seconds of sleep (untimed) before each call let the other library's idle
-    threads stop spinning: after a GEMM, OpenBLAS's worker threads busy-wait for a while
-    (~0.1 s), which took a core from PyTorch's next step (35 → 100 ms, 2 threads, measured)."""
+    threads stop spinning (``common.idle_pause`` gives the figure and the reason)."""
     wall: list[list[float]] = [[] for _ in fns]
     cpu: list[list[float]] = [[] for _ in fns]
     for _ in range(warmup):
@@ -218,7 +217,7 @@ def run_time(torch, repeats: int) -> list[dict]:
         torch.set_num_threads(threads)
         load0 = os.getloadavg()[0]
         with threadpool_limits(limits=threads, user_api="blas"):
-            a, b = time_steps([ours, theirs], repeats, pause=0.3 if threads > 1 else 0.0)
+            a, b = time_steps([ours, theirs], repeats, pause=idle_pause(threads))
         load = f"load average {load0:.1f} → {os.getloadavg()[0]:.1f}"
         # the median of the per-repeat ratios follows the load changes both sides saw
         paired_wall = statistics.median(x / y for x, y in zip(a["w"], b["w"], strict=True))

@@ -31,6 +31,8 @@ from typing import Any
 __all__ = [
     "add_repo_to_path",
     "Timing",
+    "BLAS_IDLE_PAUSE",
+    "idle_pause",
     "interleaved",
     "Case",
     "Row",
@@ -54,6 +56,21 @@ def add_repo_to_path() -> None:
 
 
 # ------------------------------------------------------------------------------ timing
+# After a GEMM, OpenBLAS's worker threads busy-wait for a while (~0.1 s) before sleeping (an
+# OpenMP pool may do the same); timed straight after the other library, a call then shares its
+# cores with those spinning threads (measured: PyTorch's LeNet step, 2 threads, 35 ms alone,
+# 96-103 ms right after ours). A short untimed sleep before each timed call lets them go idle.
+# Its price: the call after it wakes sleeping threads and cold caches (~0.5 ms measured), which
+# dominates calls of well under a millisecond. With one thread there are no workers to wait for.
+BLAS_IDLE_PAUSE = 0.3  # seconds
+
+
+def idle_pause(threads: int) -> float:
+    """Seconds to sleep (untimed) before each timed call when ``threads`` threads are used:
+    ``BLAS_IDLE_PAUSE`` with more than one thread, else 0."""
+    return BLAS_IDLE_PAUSE if threads > 1 else 0.0
+
+
 @dataclass
 class Timing:
     """Seconds per call of one contender, one sample per repeat."""
@@ -80,6 +97,7 @@ def interleaved(
     setup: Sequence[Callable[[], Any] | None] | None = None,
     number: int = 1,
     clock: Callable[[], float] = time.perf_counter,
+    pause: float = 0.0,
 ) -> list[Timing]:
     """Time each of ``fns`` ``repeats`` times, alternating between them every repeat.
 
@@ -88,7 +106,9 @@ def interleaved(
     ``number`` calls are timed together per sample (for very fast functions); samples are
     seconds per call. The garbage collector is paused while timing. ``clock`` is wall time by
     default; ``time.process_time`` (CPU time of this process) is steadier on a busy machine
-    but only fair when every contender runs on one thread.
+    but only fair when every contender runs on one thread. ``pause`` seconds of sleep (untimed,
+    after the setup) precede each timed call: pass ``idle_pause(threads)`` so that one
+    contender's spinning worker threads do not slow the next one.
     """
     setup = list(setup) if setup is not None else [None] * len(fns)
     timings = [Timing() for _ in fns]
@@ -96,6 +116,8 @@ def interleaved(
     def call(i: int) -> float:
         arg = setup[i]() if setup[i] is not None else None
         fn = fns[i]
+        if pause:
+            time.sleep(pause)
         start = clock()
         for _ in range(number):
             fn(arg) if arg is not None else fn()
@@ -150,8 +172,10 @@ def compare(
     repeats: int = 20,
     warmup: int = 1,
     clock: Callable[[], float] = time.perf_counter,
+    pause: float = 0.0,
 ) -> list[Row]:
-    """Run each case (ours and theirs interleaved) and return one row per case."""
+    """Run each case (ours and theirs interleaved) and return one row per case; ``pause`` as
+    in ``interleaved``."""
     rows = []
     for case in cases:
         fns: list[Callable[..., Any]] = [case.ours]
@@ -159,7 +183,7 @@ def compare(
         if case.theirs is not None:
             fns.append(case.theirs)
             setups.append(case.theirs_setup)
-        timings = interleaved(fns, repeats, warmup, setups, case.number, clock)
+        timings = interleaved(fns, repeats, warmup, setups, case.number, clock, pause)
         theirs = timings[1].median / case.per if len(timings) > 1 else None
         rows.append(
             Row(case.name, timings[0].median / case.per, theirs, case.unit, timings[0].spread)
