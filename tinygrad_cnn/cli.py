@@ -35,6 +35,7 @@ __all__ = ["main", "build_parser", "estimate_tc", "load_model_file", "MODEL_FILE
 
 PROG = "tinygrad-cnn"
 CHECKPOINT_FORMAT = "tinygrad-cnn/checkpoint-v1"
+BAR_EVERY = 10  # training steps between loss readings shown in the progress bar
 
 # The Ising run: temperatures from deep in the ordered phase to well above T_c, 0.1 apart so
 # that the crossing P(ordered) = 1/2 can be located between neighbours. As in Mehta et al.,
@@ -571,26 +572,27 @@ def _evaluate(model, dataset, batch_size: int, device: str) -> tuple[float, floa
 
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
-    with autograd.no_grad():
+    with autograd.no_grad():  # sums stay on the device until the end (no per-batch sync)
         for x, y in DataLoader(dataset, batch_size=batch_size, device=device):
             logits = model(x)
-            total_loss += float(F.cross_entropy(logits, y, reduction="sum").item())
-            correct += int((logits.argmax(axis=1) == y).numpy().sum())
+            total_loss = total_loss + F.cross_entropy(logits, y, reduction="sum")
+            correct = correct + (logits.argmax(axis=1) == y).sum()
             count += len(y)
-    return total_loss / max(count, 1), correct / max(count, 1)
+    return float(total_loss) / max(count, 1), int(correct) / max(count, 1)
 
 
 def _p_ordered_curve(model, data: _Data, batch_size: int, device: str) -> tuple[np.ndarray, ...]:
     """Temperatures, mean P(ordered) at each, and the count of samples behind each mean."""
     from . import autograd
     from .data import DataLoader
+    from .tensor import cat
 
     model.eval()
     probs = []
     with autograd.no_grad():
         for x, _ in DataLoader(data.curve, batch_size=batch_size, device=device):
-            probs.append(model(x).softmax(axis=1).numpy()[:, 1])
-    p = np.concatenate(probs)
+            probs.append(model(x).softmax(axis=1)[:, 1])
+    p = cat(probs).numpy()  # one read from the device
     ts = np.unique(data.curve_temperatures)
     means = np.array([p[data.curve_temperatures == t].mean() for t in ts])
     counts = np.array([(data.curve_temperatures == t).sum() for t in ts])
@@ -730,17 +732,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 t0 = time.perf_counter()
                 task = bar.add_task(f"epoch {epoch}/{epochs}", total=len(loader), info="")
                 model.train()
+                # running sums stay on the device: on a GPU, reading a value every step
+                # would stall it, so the bar shows the loss every BAR_EVERY steps only
                 loss_sum, correct, seen = 0.0, 0, 0
-                for x, y in loader:
+                for step, (x, y) in enumerate(loader, 1):
                     logits = model(x)
                     loss = F.cross_entropy(logits, y)
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
-                    loss_sum += float(loss.item()) * len(y)
-                    correct += int((logits.argmax(axis=1) == y).numpy().sum())
+                    loss_sum = loss_sum + loss.detach() * len(y)
+                    correct = correct + (logits.argmax(axis=1) == y).sum()
                     seen += len(y)
-                    bar.update(task, advance=1, info=f"loss {loss_sum / seen:.4f}")
+                    info = f"loss {float(loss_sum) / seen:.4f}" if step % BAR_EVERY == 0 else None
+                    bar.update(task, advance=1, **({"info": info} if info else {}))
+                loss_sum, correct = float(loss_sum), int(correct)
                 bar.remove_task(task)
                 test_loss, test_acc = _evaluate(model, data.test, 256, device)
                 row = {
