@@ -105,10 +105,13 @@ def test_help_explains_every_command_and_option(cache_dir: Path, tmp_path: Path)
         (["train", "--device", "tpu"], ["--device"]),
         (["--epochs", "0"], ["--epochs"]),  # options without a command go to train
         (["train", "--bogus"], ["--bogus"]),
+        (["train", "--epcohs", "1"], ["train", "--epcohs", "did you mean --epochs"]),
+        (["summary", "--modle", "lenet"], ["summary", "did you mean --model"]),
         (["frobnicate"], ["frobnicate"]),
         (["evaluate"], ["CHECKPOINT"]),
         (["evaluate", "no/such/model.ckpt"], ["no/such/model.ckpt"]),
         (["graph", "--format", "gif"], ["--format"]),
+        (["graph", "-o", "g.png"], ["g.png", "--format"]),  # term cannot write a file
         (["graph", "--model", "resnet"], ["resnet"]),
         (["summary", "--model", "missing_file.py"], ["missing_file.py"]),
     ],
@@ -141,6 +144,14 @@ def test_evaluate_rejects_a_file_that_is_not_a_checkpoint(cache_dir: Path, tmp_p
     bogus = tmp_path / "notes.ckpt"
     bogus.write_text("not a checkpoint")
     assert_command_error(run(["evaluate", str(bogus)], cache_dir, tmp_path), "notes.ckpt")
+
+
+def test_evaluate_of_a_run_folder_points_at_its_checkpoint(cache_dir: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "model.ckpt").write_bytes(b"")
+    proc = run(["evaluate", str(run_dir)], cache_dir, tmp_path)
+    assert_usage_error(proc, "is a folder", str(run_dir / "model.ckpt"))
 
 
 # ----------------------------------------------------------------------------- train / evaluate
@@ -269,6 +280,9 @@ def test_graph_as_dot_text_and_file(cache_dir: Path, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert target.read_text().lstrip().startswith("digraph")
+    missing = tmp_path / "no" / "such" / "folder" / "g.dot"
+    proc = run(["graph", "--format", "dot", "-o", str(missing)], cache_dir, tmp_path)
+    assert_command_error(proc, "cannot write", str(missing))
 
 
 def test_graph_as_svg_or_a_clear_error(cache_dir: Path, tmp_path: Path) -> None:

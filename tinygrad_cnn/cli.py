@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import difflib
 import importlib.util
 import json
 import math
@@ -275,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_evaluate, parser=p)
 
     # ---- graph
-    model_help = "lenet, lenet-digits, ising, or a Python file (see below) (default: ising)"
+    model_help = "lenet, lenet-digits, ising, or a Python file (see above) (default: ising)"
     p = sub.add_parser(
         "graph",
         help="draw a model's computation graph (terminal, DOT, SVG or PNG)",
@@ -337,9 +338,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "train")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
     if args.command is None:
         parser.error("a command is required")
+    if extra:  # report a misspelt option against its command, not the top-level parser
+        args.parser.error(_unrecognized(extra, args.parser))
     try:
         return int(args.func(args) or 0)
     except UsageError as e:
@@ -351,6 +354,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{args.parser.prog}: interrupted\n")
         return 130
     return 0
+
+
+def _unrecognized(extra: Sequence[str], parser: argparse.ArgumentParser) -> str:
+    """'unrecognized arguments: ...', with the closest option of the command when one is near."""
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    known = [s for a in parser._actions for s in a.option_strings if s.startswith("--")]
+    for word in extra:
+        if word.startswith("--"):
+            close = difflib.get_close_matches(word.split("=")[0], known, n=1)
+            if close:
+                return f"{message} (did you mean {close[0]}?)"
+    return message
 
 
 # --------------------------------------------------------------------------- helpers
@@ -818,6 +833,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     console = _console()
     device = _check_device(args.device)
     path = Path(args.checkpoint)
+    if path.is_dir():
+        hint = f"; did you mean {path / 'model.ckpt'}?" if (path / "model.ckpt").is_file() else ""
+        raise UsageError(f"{path} is a folder, not a checkpoint file{hint}")
     if not path.is_file():
         raise UsageError(f"no such checkpoint file: {path}")
     try:
@@ -835,7 +853,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     model.to(device)
     console.print(
         f"Checkpoint {path}: {state['model']['name']} after epoch {state['epoch']} "
-        f"on {spec['name']}"
+        f"on {spec['name']}",
+        soft_wrap=True,  # the path stays whole
     )
     data = _load_data(spec, console)
     loss, acc = _evaluate(model, data.test, args.batch_size, device)
@@ -912,6 +931,11 @@ def _run_model(model, inputs):
 def _cmd_graph(args: argparse.Namespace) -> int:
     import viz
 
+    if args.format == "term" and args.output:
+        raise UsageError(
+            f"-o {args.output} needs --format dot, svg or png "
+            "(the default, --format term, draws in the terminal)"
+        )
     model, inputs, label = _resolve_model(args.model)
     out = _run_model(model, inputs)
     depth = None if args.ops else args.depth
@@ -921,7 +945,10 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     if args.format == "dot":
         text = viz.to_dot(out, depth=depth)
         if args.output:
-            Path(args.output).write_text(text)
+            try:
+                Path(args.output).write_text(text)
+            except OSError as e:
+                raise CommandError(f"cannot write {args.output}: {e.strerror}") from None
             print(f"wrote {args.output}")
         else:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
