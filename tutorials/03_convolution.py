@@ -192,7 +192,7 @@ print(f"M @ x vs conv(x): max difference {err_matrix:.1e}")
 # %% [markdown]
 # ## The claim
 #
-# The library's convolution is the sum of the lecture's formula; its output size is
+# The library's convolution computes the lecture's formula; its output size is
 # $\lfloor (W - F + 2P)/S \rfloor + 1$ on every setting tried; a filter spans all input
 # channels; and compared with a dense layer of the same input and output size, a convolution
 # is a sparse matrix with shared entries, using thousands of times fewer parameters.
