@@ -50,7 +50,20 @@ class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data, dtype=None, device=None, requires_grad=False)``: ``data`` may be a number, a
-    nested list, a NumPy or CuPy array, or a Tensor. Python floats default to float32.
+    nested list, a NumPy or CuPy array, or a Tensor. Python floats default to float32, Python
+    ints to int64.
+
+        x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        loss = (x @ x.T).relu().sum()
+        loss.backward()                  # x.grad: Tensor of x's shape
+
+    Data: ``.data`` (the NumPy/CuPy array), ``.numpy()``, ``.item()``, ``.shape``, ``.dtype``,
+    ``.device``. Autograd: ``.requires_grad``, ``.grad``, ``.backward()``, ``.detach()``; a
+    tensor made by an operation records it in ``.op`` (a ``Function``) and its inputs in
+    ``.parents``. Operators ``+ - * / ** @`` and comparisons broadcast like NumPy; reductions
+    (``sum``, ``mean``, ``max``, ...) take ``axis=`` (alias ``dim=``) and ``keepdim=``. Functions
+    of several tensors (``cat``, ``stack``, ``where``) and constructors (``zeros``, ``randn``,
+    ...) live in the ``tinygrad_cnn`` namespace; CNN layers in ``tinygrad_cnn.functional``.
     """
 
     __slots__ = (
@@ -82,6 +95,7 @@ class Tensor:
             self.requires_grad_(True)
 
     # ---------------------------------------------------------------- properties
+
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.data.shape)
@@ -133,6 +147,7 @@ class Tensor:
         return self.shape[0]
 
     # ---------------------------------------------------------------- conversion
+
     def numpy(self) -> np.ndarray:
         return to_numpy(self.data)
 
@@ -205,6 +220,7 @@ class Tensor:
         return self.to("cuda")
 
     # ---------------------------------------------------------------- autograd
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.dtype.kind != "f":
             raise RuntimeError(
@@ -230,13 +246,20 @@ class Tensor:
     def backward(
         self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
     ) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's ``.grad``."""
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (added to what is there).
+
+        ``gradient``: d(loss)/d(self), with self's shape; may be omitted only for a scalar
+        (then 1). The graph's saved arrays are freed afterwards unless ``retain_graph=True``
+        (default: ``create_graph``). ``create_graph=True`` records the backward pass itself,
+        so the gradients can be differentiated again.
+        """
         autograd.backward(self, gradient, retain_graph, create_graph)
 
     def zeros_like(self) -> Tensor:
         return Tensor(self.xp.zeros(self.shape, dtype=self.dtype))
 
     # ---------------------------------------------------------------- helpers
+
     def _lift(self, other: Any) -> Tensor:
         """A Python number or array as a tensor on this device (ints join floats as floats)."""
         if isinstance(other, Tensor):
@@ -262,6 +285,7 @@ class Tensor:
         return Tensor(fn(self.data, other.data))
 
     # ---------------------------------------------------------------- arithmetic
+
     def __add__(self, other):
         return self._binary(E.Add, other)
 
@@ -377,6 +401,7 @@ class Tensor:
         return Tensor(self.xp.isfinite(self.data))
 
     # ---------------------------------------------------------------- elementwise
+
     def exp(self) -> Tensor:
         return E.Exp.apply(self)
 
@@ -432,6 +457,7 @@ class Tensor:
         return self * self
 
     # ---------------------------------------------------------------- reductions
+
     def sum(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "sum")
         return R.Sum.apply(self, axis=axes, keepdim=keepdim)
@@ -512,6 +538,7 @@ class Tensor:
         return (-self).argmax(axis, keepdim, dim=dim)
 
     # ---------------------------------------------------------------- movement
+
     def reshape(self, *shape) -> Tensor:
         shape = _shape_arg(shape)
         target = self.data.reshape(shape).shape if -1 in shape else shape
@@ -633,6 +660,7 @@ class Tensor:
         return where(condition, self, other)
 
     # ---------------------------------------------------------------- display
+
     def __repr__(self) -> str:
         body = np.array2string(
             self.numpy(), separator=", ", precision=4, threshold=100, prefix="Tensor("
