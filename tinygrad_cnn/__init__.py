@@ -5,6 +5,15 @@ x = tg.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
 y = (x @ x.T).relu().sum()
 y.backward()
 x.grad
+
+Where things are: ``Tensor`` and the constructors (``zeros``, ``randn``, ``arange``, ...),
+``grad``, ``no_grad``, ``manual_seed``, ``save``/``load`` and ``Function`` (the base class of
+every differentiable primitive, yours too) here; layers and losses as functions
+in ``tinygrad_cnn.functional``, as modules in ``tinygrad_cnn.nn``; optimizers and schedulers in
+``tinygrad_cnn.optim``; ``DataLoader`` and the data sets in ``tinygrad_cnn.data``; ``gradcheck``
+in ``tinygrad_cnn.testing``.
+Graphs, model summaries and filters are drawn by the separate package ``viz``, and the
+``tinygrad-cnn`` command trains and inspects models from the shell.
 """
 
 from __future__ import annotations
