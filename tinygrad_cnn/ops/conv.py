@@ -16,7 +16,7 @@ import numpy as np
 from .. import autograd
 from ..function import Function
 from ..tensor import Tensor
-from .elementwise import sum_to
+from .elementwise import broadcast_axes, sum_to
 from .im2col import Col2im, Im2col, output_size, workspace_empty
 
 __all__ = ["conv2d", "conv_transpose2d", "choose_layout", "ColumnGemm"]
@@ -96,10 +96,7 @@ class ColumnGemm(Function):
 
 def _sum_to_shape(a, shape):
     """Sum a broadcast result back to ``shape`` (arrays)."""
-    lead = a.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1
-    )
+    axes = broadcast_axes(a.shape, shape)
     return a.sum(axis=axes, keepdims=True).reshape(shape) if axes else a
 
 

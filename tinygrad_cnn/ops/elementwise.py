@@ -9,6 +9,7 @@ from ..backend import erf, to_device
 from ..function import Function
 
 __all__ = [
+    "broadcast_axes",
     "sum_to",
     "mask_grad",
     "Cast",
@@ -38,15 +39,19 @@ __all__ = [
 ]
 
 
+def broadcast_axes(big: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``big`` that broadcasting ``shape`` to it added or stretched."""
+    lead = len(big) - len(shape)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and big[lead + i] != 1
+    )
+
+
 def sum_to(grad, shape: tuple[int, ...]):
     """Sum a broadcast gradient back to ``shape`` (differentiable: uses Tensor ops)."""
     if grad.shape == tuple(shape):
         return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    return grad.sum(axis=axes, keepdim=True).reshape(shape)
+    return grad.sum(axis=broadcast_axes(grad.shape, shape), keepdim=True).reshape(shape)
 
 
 def mask_grad(grad_out, mask):
