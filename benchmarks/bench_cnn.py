@@ -189,7 +189,7 @@ def lenet_case(torch, rng):
     def ours():
         for t in ours_p.values():
             if t.grad is not None:  # SGD as the optimizer would do it
-                t.data -= 0.01 * t.grad.data
+                t._data -= 0.01 * t.grad._data
             t.grad = None
         step(F, ours_p, stats_ours, X, Y)
 

@@ -404,7 +404,7 @@ def train_curve(model_name: str, device: str, dtype, steps: int, batch: int, see
         loss = F.cross_entropy(model(xb), yb)
         loss.backward()
         opt.step()
-        losses.append(loss.data)  # a 0-d device array: no sync per step
+        losses.append(loss._data)  # a 0-d device array: no sync per step
     xp = backend.get_array_module(losses[0])
     curve = backend.to_numpy(xp.stack(losses)).astype(np.float64)
     seconds = time.perf_counter() - t

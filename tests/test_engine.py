@@ -158,7 +158,7 @@ def test_leaf_gradients_are_separate_arrays():
     # clipping) must not change the other
     a, b = f64([1.0]), f64([2.0])
     (a + b).sum().backward()
-    a.grad.data *= 10
+    a.grad._data *= 10
     assert b.grad.item() == 1.0
     assert not a.grad.requires_grad and a.grad.is_leaf
 
@@ -299,7 +299,7 @@ def test_detach_cuts_the_graph_and_shares_memory():
     y.backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])  # d counts as a constant
     e = x.detach()
-    e.data[0] = 7.0
+    e._data[0] = 7.0
     assert x.tolist()[0] == 7.0
 
 
@@ -462,7 +462,7 @@ class SquareConstantBackward(Function):
         return x * x
 
     def backward(self, grad_out):
-        return grad_out * tg.Tensor(2 * self.inputs[0].data)
+        return grad_out * tg.Tensor(2 * self.inputs[0]._data)
 
 
 def test_gradcheck_catches_a_wrong_backward_and_names_the_place():
@@ -508,7 +508,7 @@ def test_gradcheck_leaves_non_contiguous_inputs_intact():
     view = np.arange(12.0).reshape(3, 4).T
     x = tg.Tensor(view, requires_grad=True)
     assert gradcheck(lambda x: (x * x).sum(0), [x])
-    assert x.data is view and np.array_equal(view, np.arange(12.0).reshape(3, 4).T)
+    assert x._data is view and np.array_equal(view, np.arange(12.0).reshape(3, 4).T)
 
 
 # ------------------------------------------------------------------------------ the strategies
@@ -524,9 +524,9 @@ def test_strategies_keep_their_promises(data):
     d = np.sort(data.draw(arrays((4, 5), distinct=True, margin=0.05)).ravel())
     assert np.all(np.diff(d) >= 0.05 - 1e-12)
     t = data.draw(tensors((2, 3), layout="transposed"))
-    assert t.requires_grad and t.dtype == np.float64 and not t.data.flags.c_contiguous
+    assert t.requires_grad and t.dtype == np.float64 and not t._data.flags.c_contiguous
     s = data.draw(tensors((2, 3), layout="strided", min_value=1.0, max_value=2.0))
-    assert not s.data.flags.c_contiguous and np.all((s.numpy() >= 1) & (s.numpy() <= 2))
+    assert not s._data.flags.c_contiguous and np.all((s.numpy() >= 1) & (s.numpy() <= 2))
 
 
 def test_mixed_precision_gradients_have_their_inputs_dtype():

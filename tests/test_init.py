@@ -89,9 +89,9 @@ def test_normal_uniform_constant_and_trunc_normal():
 
 def test_init_keeps_dtype_and_writes_in_place():
     t = empty(20, 10, dtype=np.float64)
-    data = t.data
+    data = t._data
     out = init.kaiming_uniform_(t)
-    assert out is t and t.data is data and t.dtype == np.float64 and np.any(data != 0)
+    assert out is t and t._data is data and t.dtype == np.float64 and np.any(data != 0)
 
 
 def test_default_linear_and_conv_init_follow_pytorch():

@@ -38,7 +38,7 @@ def test_parameter_is_a_leaf_that_requires_grad_and_shares_data():
     t = tg.Tensor(arr(3, 2))
     p = nn.Parameter(t)
     assert isinstance(p, tg.Tensor) and p.requires_grad and p.is_leaf
-    assert p.data is t.data
+    assert p._data is t._data
     assert not nn.Parameter(arr(2), requires_grad=False).requires_grad
     assert repr(p).startswith("Parameter containing:\nTensor(")
     assert nn.Parameter([1.0, 2.0]).dtype == np.float32
@@ -210,7 +210,7 @@ def test_state_dict_round_trip_reproduces_outputs():
         "head.1.bias",
     ]
     assert all(not t.requires_grad for t in sd.values())
-    assert sd["conv1.weight"].data is a.conv1.weight.data  # shared, like PyTorch
+    assert sd["conv1.weight"]._data is a.conv1.weight._data  # shared, like PyTorch
     weight = b.conv1.weight
     result = b.load_state_dict(sd)
     assert result.missing_keys == [] and result.unexpected_keys == []
@@ -222,7 +222,7 @@ def test_state_dict_round_trip_reproduces_outputs():
     c.load_state_dict({k: v.numpy() for k, v in sd.items()})
     c.eval()
     np.testing.assert_array_equal(a(x).numpy(), c(x).numpy())
-    assert c.conv1.weight.data is not a.conv1.weight.data
+    assert c.conv1.weight._data is not a.conv1.weight._data
 
 
 def test_state_dict_through_save_and_load(tmp_path):
@@ -495,8 +495,8 @@ def test_batch_norm_train_eval_and_running_stats(shape):
     bn = nn.BatchNorm2d(3) if len(shape) == 4 else nn.BatchNorm1d(3)
     axes = (0,) + tuple(range(2, len(shape)))
     bshape = (1, 3) + (1,) * (len(shape) - 2)
-    bn.weight.data[...] = [1.0, 2.0, 0.5]
-    bn.bias.data[...] = [0.0, -1.0, 3.0]
+    bn.weight._data[...] = [1.0, 2.0, 0.5]
+    bn.bias._data[...] = [0.0, -1.0, 3.0]
     gamma, beta = bn.weight.numpy().reshape(bshape), bn.bias.numpy().reshape(bshape)
     x = arr(*shape) * 3 + 1
     out = bn(tg.Tensor(x)).numpy()

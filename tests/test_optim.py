@@ -170,7 +170,7 @@ def test_hand_computed_first_steps():
 
 def test_float32_parameters_stay_float32_in_place():
     p = nn.Parameter(np.ones((3, 3), dtype=np.float32))
-    data = p.data
+    data = p._data
     for make in (
         lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
         lambda ps: optim.Adam(ps),
@@ -181,7 +181,7 @@ def test_float32_parameters_stay_float32_in_place():
         for _ in range(2):
             p.grad = tg.Tensor(np.full((3, 3), 0.5, dtype=np.float32))
             opt.step()
-        assert p.data is data and p.dtype == np.float32
+        assert p._data is data and p.dtype == np.float32
         assert all(v.dtype == np.float32 for v in opt.state[p].values() if hasattr(v, "dtype"))
     assert p.is_leaf and p.requires_grad and p.op is None
 

@@ -49,7 +49,7 @@ def test_explicit_dtype_and_tensor_input():
     assert t.dtype == np.float64
     assert tg.Tensor(1.5, dtype=tg.float64).dtype == np.float64
     u = tg.Tensor(t)
-    assert u.dtype == np.float64 and u.data is t.data and not u.requires_grad
+    assert u.dtype == np.float64 and u._data is t._data and not u.requires_grad
     assert tg.Tensor([1.7, -1.2], dtype=tg.int64).tolist() == [1, -1]
 
 
@@ -98,7 +98,7 @@ def test_item_numpy_tolist_and_python_conversions():
     assert t.numpy() is arr or np.shares_memory(t.numpy(), arr)  # no copy on the CPU
     assert np.asarray(t).dtype == np.float64
     assert tg.Tensor([[1, 2]]).tolist() == [[1, 2]]
-    assert tg.from_numpy(arr).data is arr
+    assert tg.from_numpy(arr)._data is arr
 
 
 def test_to_dtype_is_differentiable():
@@ -123,7 +123,7 @@ def test_to_dtype_is_differentiable():
 def test_clone_is_a_differentiable_copy():
     x = tg.Tensor([1.0, 2.0], requires_grad=True)
     c = x.clone()
-    assert c.data is not x.data
+    assert c._data is not x._data
     c.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
     d = tg.Tensor([3.0]).clone()
@@ -181,7 +181,7 @@ def test_mixing_devices_is_a_clear_error_naming_both(monkeypatch):
 
     def on_fake_gpu(shape):
         t = tg.Tensor(np.ones(shape))
-        t.data = t.data.view(_FakeGpuArray)  # set after construction, which makes plain arrays
+        t._data = t._data.view(_FakeGpuArray)  # set after construction, which makes plain arrays
         return t
 
     assert on_fake_gpu((1,)).device == "cuda"
@@ -263,10 +263,10 @@ def test_random_statistics_and_different_seeds():
 def test_dlpack_round_trip_with_numpy_shares_memory():
     x = tg.Tensor(np.arange(6.0).reshape(2, 3))
     view = np.from_dlpack(x)
-    assert view.shape == (2, 3) and np.shares_memory(view, x.data)
+    assert view.shape == (2, 3) and np.shares_memory(view, x._data)
     back = tg.from_dlpack(view)
-    assert back.dtype == np.float64 and np.shares_memory(back.data, x.data)
-    back.data[0, 0] = 42.0
+    assert back.dtype == np.float64 and np.shares_memory(back._data, x._data)
+    back._data[0, 0] = 42.0
     assert x.tolist()[0][0] == 42.0
     assert x.__dlpack_device__()[0] == 1  # kDLCPU
 

@@ -92,7 +92,7 @@ def tiny():
 def exact(module: nn.Module) -> nn.Module:
     """Replace random initial values by fixed ones, so printed numbers are reproducible."""
     for _, p in module.named_parameters():
-        p.data[...] = np.linspace(-1, 1, p.numel(), dtype=np.float32).reshape(p.shape)
+        p._data[...] = np.linspace(-1, 1, p.numel(), dtype=np.float32).reshape(p.shape)
     return module
 
 

@@ -145,12 +145,12 @@ def test_summary_restores_mode_buffers_and_random_state():
     model = lenet()
     model.eval()
     bn = model.features.bn1
-    before = {k: v.data.copy() for k, v in model.named_buffers()}
+    before = {k: v._data.copy() for k, v in model.named_buffers()}
     state = default_rng().bit_generator.state
     quiet_summary(model, input_shape=(4, 1, 28, 28))
     assert all(not m.training for m in model.modules())
     for k, v in model.named_buffers():
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v._data, before[k])
     assert int(bn.num_batches_tracked.item()) == 0
     assert default_rng().bit_generator.state == state
     model.train()

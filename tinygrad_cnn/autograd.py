@@ -191,7 +191,7 @@ def _run(
                     else:
                         # a fresh array: ops may hand the same gradient to several inputs, and
                         # optimizers and clip_grad_norm_ update .grad in place
-                        node.grad = type(g)(g.data.copy())
+                        node.grad = type(g)(g._data.copy())
                     if not create_graph:
                         node.grad = node.grad.detach()
             op = node.op

@@ -102,7 +102,7 @@ class Function:
             held += [t for t in self.inputs if not (t.op is None and t.requires_grad)]
         if self.uses_output and self._output is not None and self._output() is not None:
             held.append(self._output())
-        arrays = {id(a): a for a in (getattr(v, "data", v) for v in held)}
+        arrays = {id(a): a for a in (getattr(v, "_data", v) for v in held)}
         return sum(int(getattr(a, "nbytes", 0)) for a in arrays.values())
 
     # -- to override ----------------------------------------------------------------------
@@ -124,7 +124,7 @@ class Function:
                 f"{cls.name}: expected all tensors on one device, got {sorted(devices)} "
                 f"({shapes}); move them with .to(device)"
             )
-        arrays = [t.data for t in tensors]
+        arrays = [t._data for t in tensors]
         ctx = cls(tensors, params, get_array_module(*arrays))
         out = Tensor(ctx.forward(*arrays, **params))
         if autograd.is_grad_enabled() and any(t.requires_grad for t in tensors):

@@ -324,7 +324,7 @@ def max_pool2d(
         out = MaxPool2d.apply(x, **geom)
         return out.squeeze(0) if unbatched else out
     # with indices: find the offsets on arrays, then gather (whose gradient is max-pool's)
-    _, idx = max_pool(x.xp, x.data, **geom)
+    _, idx = max_pool(x.xp, x._data, **geom)
     out = PoolGather.apply(x, Tensor(idx), **geom)
     flat = Tensor(_flat_indices(x.xp, idx, x.shape[2:], geom))
     if unbatched:
@@ -451,7 +451,7 @@ def max_unpool2d(
     else:
         out_hw = tuple(int(n) for n in tuple(output_size)[-2:])
     if idx.device == "cpu" and idx.numel():
-        lo, hi = int(idx.data.min()), int(idx.data.max())
+        lo, hi = int(idx._data.min()), int(idx._data.max())
         if lo < 0 or hi >= out_hw[0] * out_hw[1]:
             raise IndexError(
                 f"{op}: indices range over [{lo}, {hi}] but the output plane {out_hw} has "
@@ -500,13 +500,13 @@ def batch_norm(
                 f"{op}: expected more than 1 value per channel when training, got input shape "
                 f"{x.shape}"
             )
-        mean, var = batch_stats(xp, x.data)
+        mean, var = batch_stats(xp, x._data)
         if running_mean is not None:
-            rm = running_mean.data
+            rm = running_mean._data
             rm *= 1 - momentum
             rm += (momentum * mean).astype(rm.dtype, copy=False)
         if running_var is not None:
-            rv = running_var.data
+            rv = running_var._data
             rv *= 1 - momentum
             rv += (momentum * count / (count - 1) * var).astype(rv.dtype, copy=False)
         w = weight if weight is not None else Tensor(xp.ones(C, dtype=dtype))
@@ -515,9 +515,9 @@ def batch_norm(
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{op}: running_mean and running_var are needed in eval mode")
     bshape = (1, C) + (1,) * (x.ndim - 2)
-    invstd = 1.0 / xp.sqrt(running_var.data.astype(dtype, copy=False) + eps)
+    invstd = 1.0 / xp.sqrt(running_var._data.astype(dtype, copy=False) + eps)
     scale = Tensor(invstd) if weight is None else weight * Tensor(invstd)
-    shift = -Tensor(running_mean.data.astype(dtype, copy=False)) * scale
+    shift = -Tensor(running_mean._data.astype(dtype, copy=False)) * scale
     if bias is not None:
         shift = shift + bias
     return x * scale.reshape(bshape) + shift.reshape(bshape)
@@ -757,7 +757,7 @@ def _nll(
             f"{op}: target shape {t.shape} does not match input shape {logp.shape} "
             f"(expected {(N,) + rest})"
         )
-    target = t.data if t.device == logp.device else to_device(t.data, logp.device)
+    target = t._data if t.device == logp.device else to_device(t._data, logp.device)
     if xp is np and target.size:  # range check on the host only: no device sync in the loop
         valid = target[target != ignore_index]
         if valid.size and (valid.min() < 0 or valid.max() >= C):
@@ -772,7 +772,7 @@ def _nll(
     coef = ((tt == xp.arange(C).reshape(bshape)) & valid).astype(logp.dtype)  # (N, C, *rest)
     wc = None
     if weight is not None:
-        wc = _class_weight(weight, logp, op).data.reshape(bshape)
+        wc = _class_weight(weight, logp, op)._data.reshape(bshape)
         coef *= wc
     total = coef.sum()  # Σ of the targets' weights (or their count): the weighted-mean divisor
     if smoothing:
@@ -843,7 +843,7 @@ def huber_loss(
     x, t = _pointwise_args(input, target, op)
     d = x - t
     ad = d.abs()
-    loss = where(Tensor(ad.data < delta), 0.5 * d * d, delta * (ad - 0.5 * delta))
+    loss = where(Tensor(ad._data < delta), 0.5 * d * d, delta * (ad - 0.5 * delta))
     return _reduce(loss, reduction, op)
 
 
@@ -859,7 +859,7 @@ def smooth_l1_loss(
     ad = d.abs()
     if beta == 0:
         return _reduce(ad, reduction, op)
-    loss = where(Tensor(ad.data < beta), (0.5 / beta) * d * d, ad - 0.5 * beta)
+    loss = where(Tensor(ad._data < beta), (0.5 / beta) * d * d, ad - 0.5 * beta)
     return _reduce(loss, reduction, op)
 
 
@@ -871,7 +871,7 @@ def binary_cross_entropy(
     op = "binary_cross_entropy"
     p, t = _pointwise_args(input, target, op)
     if p.device == "cpu" and p.numel():
-        lo, hi = float(p.data.min()), float(p.data.max())
+        lo, hi = float(p._data.min()), float(p._data.max())
         if lo < 0 or hi > 1 or math.isnan(lo) or math.isnan(hi):
             raise ValueError(
                 f"{op}: all elements of input should be between 0 and 1, got values in "

@@ -96,7 +96,7 @@ class _Encoder:
         if isinstance(obj, (int, float)):  # after bool: bool is an int
             return obj
         if isinstance(obj, Tensor):
-            arr = to_numpy(obj.data)
+            arr = to_numpy(obj._data)
             entry = self._add_array(arr, path)
             return {"tensor": entry, "dtype": str(arr.dtype), "requires_grad": obj.requires_grad}
         if get_array_module(obj) is not np:  # a CuPy array (optimizer state on the GPU)

@@ -28,7 +28,7 @@ _DEFAULT_FLOAT = np.dtype(np.float32)
 def _as_array(data: Any, dtype: Any) -> Any:
     """The backend array for ``data``: arrays keep their dtype; Python floats become float32."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     xp = get_array_module(data)
     if xp is np and not isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)
@@ -67,7 +67,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "data",
+        "_data",
         "requires_grad",
         "grad",
         "op",
@@ -84,7 +84,7 @@ class Tensor:
         arr = _as_array(data, dtype)
         if device is not None:
             arr = to_device(arr, device)
-        self.data = arr
+        self._data = arr
         self.grad: Tensor | None = None
         self.op = None
         self.name: str | None = None
@@ -98,24 +98,24 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return tuple(self._data.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
-        return device_of(self.data)
+        return device_of(self._data)
 
     @property
     def xp(self):
         """The array module of this tensor's data (numpy or cupy)."""
-        return get_array_module(self.data)
+        return get_array_module(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -149,7 +149,7 @@ class Tensor:
     # ---------------------------------------------------------------- conversion
 
     def numpy(self) -> np.ndarray:
-        return to_numpy(self.data)
+        return to_numpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()
@@ -182,10 +182,10 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory)."""
-        return Tensor(self.data)
+        return Tensor(self._data)
 
     def clone(self) -> Tensor:
-        return self + 0 if self.requires_grad else Tensor(self.data.copy())
+        return self + 0 if self.requires_grad else Tensor(self._data.copy())
 
     def to(self, target: Any) -> Tensor:
         """``to("cuda")``, ``to("cpu")`` or ``to(tg.float64)``; differentiable either way."""
@@ -199,10 +199,10 @@ class Tensor:
         """Share this tensor's memory with another library (no copy)."""
         if stream is not None:
             kwargs["stream"] = stream
-        return self.data.__dlpack__(**kwargs)
+        return self._data.__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> tuple[int, int]:
-        return self.data.__dlpack_device__()
+        return self._data.__dlpack_device__()
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -282,7 +282,7 @@ class Tensor:
 
     def _compare(self, other: Any, fn: Callable) -> Tensor:
         other = self._lift(other)
-        return Tensor(fn(self.data, other.data))
+        return Tensor(fn(self._data, other._data))
 
     # ---------------------------------------------------------------- arithmetic
 
@@ -380,7 +380,7 @@ class Tensor:
     def __invert__(self):
         if self.dtype.kind != "b":
             raise TypeError(f"~ needs a bool tensor, got {self.dtype}")
-        return Tensor(~self.data)
+        return Tensor(~self._data)
 
     def __and__(self, other):
         return self._compare(other, lambda a, b: a & b)
@@ -389,16 +389,16 @@ class Tensor:
         return self._compare(other, lambda a, b: a | b)
 
     def any(self) -> Tensor:
-        return Tensor(self.xp.any(self.data))
+        return Tensor(self.xp.any(self._data))
 
     def all(self) -> Tensor:
-        return Tensor(self.xp.all(self.data))
+        return Tensor(self.xp.all(self._data))
 
     def isnan(self) -> Tensor:
-        return Tensor(self.xp.isnan(self.data))
+        return Tensor(self.xp.isnan(self._data))
 
     def isfinite(self) -> Tensor:
-        return Tensor(self.xp.isfinite(self.data))
+        return Tensor(self.xp.isfinite(self._data))
 
     # ---------------------------------------------------------------- elementwise
 
@@ -507,7 +507,7 @@ class Tensor:
 
     def _shift_for_exp(self, axes: tuple[int, ...]) -> Tensor:
         """The maximum over ``axes`` (kept), as a constant; 0 where it is not finite."""
-        top = self.xp.max(self.data, axis=axes, keepdims=True)
+        top = self.xp.max(self._data, axis=axes, keepdims=True)
         return Tensor(self.xp.where(self.xp.isfinite(top), top, 0))
 
     def logsumexp(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
@@ -529,7 +529,7 @@ class Tensor:
 
     def argmax(self, axis: int | None = None, keepdim: bool = False, *, dim=None) -> Tensor:
         axis = dim if dim is not None else axis
-        out = self.xp.argmax(self.data, axis=axis)
+        out = self.xp.argmax(self._data, axis=axis)
         if keepdim and axis is not None:
             out = self.xp.expand_dims(out, axis)
         return Tensor(out.astype(np.int64))
@@ -541,7 +541,7 @@ class Tensor:
 
     def reshape(self, *shape) -> Tensor:
         shape = _shape_arg(shape)
-        target = self.data.reshape(shape).shape if -1 in shape else shape
+        target = self._data.reshape(shape).shape if -1 in shape else shape
         if math.prod(target) != self.numel():
             raise RuntimeError(
                 f"reshape: shape {tuple(shape)} is invalid for input of shape {self.shape}"
@@ -613,8 +613,8 @@ class Tensor:
                 "in-place assignment to a tensor that requires grad is not supported; "
                 "build a new tensor (e.g. with tg.where) or assign under tg.no_grad()"
             )
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[_normalize_index(index, self)] = value
+        value = value._data if isinstance(value, Tensor) else value
+        self._data[_normalize_index(index, self)] = value
 
     def __iter__(self):
         for i in range(len(self)):
@@ -700,7 +700,7 @@ def _normalize_index(index: Any, x: Tensor) -> tuple:
     out = []
     for part in index:
         if isinstance(part, Tensor):
-            part = part.data
+            part = part._data
         elif isinstance(part, (list, np.ndarray)) or (
             not isinstance(part, (int, slice))
             and part is not None
@@ -785,7 +785,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     a, b = like._lift(a), like._lift(b)
     cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=like.device)
     if cond.dtype.kind != "b":
-        cond = Tensor(cond.data != 0)
+        cond = Tensor(cond._data != 0)
     if a.dtype != b.dtype:
         common = np.result_type(a.dtype, b.dtype)
         a, b = a.to(common), b.to(common)

@@ -240,7 +240,7 @@ def summary(
     modules = list(model.named_modules())
     modes = [(m, m.training) for _, m in modules]
     # a training-mode forward updates batchnorm statistics and draws dropout masks: undo both
-    buffers = {name: b.data.copy() for name, b in model.named_buffers()}
+    buffers = {name: b._data.copy() for name, b in model.named_buffers()}
     rng = default_rng()
     rng_state = rng.bit_generator.state
     try:
@@ -256,7 +256,7 @@ def summary(
             m.training = mode
         for name, b in model.named_buffers():
             if name in buffers:
-                b.data = buffers[name]
+                b._data = buffers[name]
         rng.bit_generator.state = rng_state
 
     calls_of: dict[str, list[str]] = {}
@@ -303,8 +303,8 @@ def summary(
         + sum(b.numel() for b in bufs),
         mult_adds=sum(mult),
         saved_nbytes=g.saved_nbytes,
-        param_nbytes=sum(int(t.data.nbytes) for t in params + bufs),
-        input_nbytes=sum(int(x.data.nbytes) for x in xs),
+        param_nbytes=sum(int(t._data.nbytes) for t in params + bufs),
+        input_nbytes=sum(int(x._data.nbytes) for x in xs),
     )
     if verbose:
         (console or Console()).print(result)

@@ -709,15 +709,15 @@ def trace(
 
     for t, nd in zip(order, nodes, strict=True):
         is_relu = nd.op is not None and nd.op.lower() in _RELU_OPS
-        if values or is_relu or not _all_finite(t.data):  # NaN/Inf are always reported
-            nd.value = tensor_stats(t.data, dead_units=is_relu)
+        if values or is_relu or not _all_finite(t._data):  # NaN/Inf are always reported
+            nd.value = tensor_stats(t._data, dead_units=is_relu)
         if grad_mode != "none":
             if t.op is None and any_leaf_grad:
                 g = t.grad  # what backward left there (what the optimizer will use)
             else:
                 g = (inter or {}).get(id(t))
             if g is not None:
-                nd.grad = tensor_stats(g.data if isinstance(g, tg.Tensor) else g, full=values)
+                nd.grad = tensor_stats(g._data if isinstance(g, tg.Tensor) else g, full=values)
         nd.flags = _flags(nd, any_leaf_grad, scale)
     unused = _unused_params(model, index) if model is not None else []
     if unused:

@@ -1,4 +1,4 @@
-"""Datasets and the DataLoader that batches them, shaped like PyTorch's ``torch.utils.data``.
+"""Datasets and the DataLoader that batches them, shaped like PyTorch's ``torch.utils._data``.
 
 A *dataset* maps an index to one sample (usually a tuple of fields, e.g. ``(image, label)``).
 A ``DataLoader`` draws indices (in order or shuffled), gathers each batch and stacks every
@@ -65,11 +65,11 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
-        return tuple(Tensor(t.data[index]) for t in self.tensors)
+        return tuple(Tensor(t._data[index]) for t in self.tensors)
 
     def arrays(self) -> tuple[Any, ...]:
         """The fields as backend arrays, (N, ...) each."""
-        return tuple(t.data for t in self.tensors)
+        return tuple(t._data for t in self.tensors)
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{t.shape} {t.dtype}" for t in self.tensors)
@@ -148,7 +148,7 @@ def _stack_field(values: list[Any]) -> np.ndarray:
     """Stack one field of a batch into an array: integers become int64, Python floats float32."""
     first = values[0]
     if isinstance(first, Tensor):
-        arr = get_array_module(first.data).stack([v.data for v in values])
+        arr = get_array_module(first._data).stack([v._data for v in values])
     elif isinstance(first, bool):
         arr = np.asarray(values, dtype=bool)
     elif isinstance(first, float):

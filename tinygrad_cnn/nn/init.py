@@ -100,7 +100,7 @@ def _check_float(tensor: Tensor) -> None:
 def _write(tensor: Tensor, values: np.ndarray) -> Tensor:
     """Copy host ``values`` into ``tensor`` in place (same dtype and device)."""
     _check_float(tensor)
-    tensor.data[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
+    tensor._data[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
     return tensor
 
 
@@ -143,7 +143,7 @@ def trunc_normal_(
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     _check_float(tensor)
-    tensor.data[...] = val
+    tensor._data[...] = val
     return tensor
 
 

@@ -444,9 +444,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -464,10 +464,10 @@ class _BatchNorm(Module):
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1  # on the device: no host round trip
+            self.num_batches_tracked._data += 1  # on the device: no host round trip
             if self.momentum is None:  # cumulative moving average, as in PyTorch
                 # a 0-d array on the counter's device: reading the count would sync the GPU
-                factor = 1.0 / self.num_batches_tracked.data
+                factor = 1.0 / self.num_batches_tracked._data
         # in eval mode without running statistics, normalise with the batch's own statistics
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats

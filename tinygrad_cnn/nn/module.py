@@ -35,7 +35,7 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty((0,), dtype=np.float32)
-        super().__init__(data.data if isinstance(data, Tensor) else data)
+        super().__init__(data._data if isinstance(data, Tensor) else data)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -339,7 +339,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0  # each leaf owns its gradient array
+                p.grad._data[...] = 0  # each leaf owns its gradient array
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first) and then on this module."""
@@ -369,9 +369,9 @@ class Module:
                 return a.astype(dtype) if a.dtype.kind == "f" else a
 
         for t in (*self.parameters(), *self.buffers()):
-            t.data = convert(t.data)
+            t._data = convert(t._data)
             if t.grad is not None:
-                t.grad.data = convert(t.grad.data)
+                t.grad._data = convert(t.grad._data)
         return self
 
     def float(self) -> Module:
@@ -438,11 +438,11 @@ class Module:
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                array = value.data if isinstance(value, Tensor) else value
+                array = value._data if isinstance(value, Tensor) else value
                 if get_array_module(array) is not target.xp or not hasattr(array, "dtype"):
                     array = to_device(to_numpy(array), target.device)
                 # copy into the existing array: optimizers and views keep seeing this tensor
-                target.data[...] = array.astype(target.dtype, copy=False)
+                target._data[...] = array.astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ display

@@ -28,7 +28,7 @@ def clip_grad_norm_(
     (``float("inf")``: the largest absolute entry). Gradients are multiplied by
     ``min(1, max_norm / (total + 1e-6))`` unconditionally, so no value has to be read back
     to the host."""
-    grads = [p.grad.data for p in _with_grads(parameters)]
+    grads = [p.grad._data for p in _with_grads(parameters)]
     if not grads:
         return Tensor(0.0)
     xp = Tensor(grads[0]).xp
@@ -55,7 +55,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     """Clamp every gradient entry to ``[-clip_value, clip_value]``, in place."""
     for p in _with_grads(parameters):
         xp = p.grad.xp
-        xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+        xp.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 
 
 def parameter_count(module, trainable_only: bool = False) -> int:

@@ -72,9 +72,9 @@ class ColumnGemm(Function):
         """The same products on arrays, the large one into a recycled buffer (used when no
         graph is recorded, i.e. in ordinary training; the result is the same)."""
         xp = self.xp
-        w, cols, *bias = (t.data for t in self.inputs)
+        w, cols, *bias = (t._data for t in self.inputs)
         needs = [t.requires_grad for t in self.inputs]
-        g = grad_out.data
+        g = grad_out._data
         grads = []
         if needs[0]:
             grads.append(Tensor(_sum_to_shape(xp.matmul(g, cols.swapaxes(-1, -2)), w.shape)))

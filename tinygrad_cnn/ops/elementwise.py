@@ -58,7 +58,7 @@ def mask_grad(grad_out, mask):
     """``grad_out * mask`` for a constant bool mask: one pass over raw arrays when no graph
     is being built through ``grad_out`` (first order), Tensor ops otherwise."""
     if not grad_out.requires_grad:
-        return type(grad_out)(grad_out.data * mask)
+        return type(grad_out)(grad_out._data * mask)
     return grad_out * mask.astype(grad_out.dtype)
 
 
@@ -337,7 +337,7 @@ class Softplus(Function):
     def backward(self, grad_out):
         (x,) = self.inputs
         z = x * self.params.get("beta", 1.0)
-        linear = (z.data > self.params.get("threshold", 20.0)).astype(x.dtype)
+        linear = (z._data > self.params.get("threshold", 20.0)).astype(x.dtype)
         return grad_out * (z.sigmoid() * (1 - linear) + linear)
 
 

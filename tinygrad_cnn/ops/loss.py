@@ -32,6 +32,6 @@ class ClampedLog(Function):
 
     def backward(self, grad_out):
         (x,) = self.inputs
-        inside = Tensor(x.data > _TINY)
+        inside = Tensor(x._data > _TINY)
         safe = where(inside, x, 1.0)
         return grad_out * where(inside, 1.0 / safe, 0.0)

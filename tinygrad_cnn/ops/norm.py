@@ -75,9 +75,9 @@ class BatchNorm(Function):
         if autograd.is_grad_enabled():
             return self._backward_graph(grad_out)
         xp = self.xp
-        x, weight, _, mean, _ = (t.data for t in self.inputs)
+        x, weight, _, mean, _ = (t._data for t in self.inputs)
         (invstd,) = self.saved
-        g = grad_out.data
+        g = grad_out._data
         ndim, C = x.ndim, x.shape[1]
         bshape, M = _bshape(ndim, C), x.size // C
         xc = empty_like(x)

@@ -238,4 +238,4 @@ class MaxUnpool2d(Function):
         n = xp.arange(N).reshape(N, 1, 1)
         c = xp.arange(C).reshape(1, C, 1)
         flat = grad_out.reshape(N, C, -1)
-        return flat[n, c, indices.data.reshape(N, C, -1)].reshape(x.shape), None
+        return flat[n, c, indices._data.reshape(N, C, -1)].reshape(x.shape), None

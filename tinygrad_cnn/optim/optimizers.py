@@ -84,7 +84,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient. ``closure`` (optional) re-evaluates the
@@ -97,7 +97,7 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad.data, group, self.state.setdefault(p, {}))
+                        self._update(p, p.grad._data, group, self.state.setdefault(p, {}))
         return loss
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
@@ -165,7 +165,7 @@ class Optimizer:
 def _restore(value: Any, p: Tensor, key: str) -> Any:
     """A saved state value ready for ``p``: arrays on p's device (floating ones in p's dtype)."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if isinstance(value, (int, float)) or key == "step":
         return float(value) if key == "step" else value
     array = value if get_array_module(value) is p.xp else to_device(to_numpy(value), p.device)
@@ -213,7 +213,7 @@ class SGD(Optimizer):
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
         if wd:
-            g = g + wd * p.data
+            g = g + wd * p._data
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -223,7 +223,7 @@ class SGD(Optimizer):
                 dampening = group["dampening"]
                 buf += g if dampening == 0 else (1.0 - dampening) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        p.data -= lr * g
+        p._data -= lr * g
 
 
 class Adam(Optimizer):
@@ -265,15 +265,15 @@ class Adam(Optimizer):
         xp = p.xp
         if not state:
             state["step"] = 0.0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros_like(p._data)
+            state["exp_avg_sq"] = xp.zeros_like(p._data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+                state["max_exp_avg_sq"] = xp.zeros_like(p._data)
         if wd:
             if self._decoupled:
-                p.data *= 1.0 - lr * wd
+                p._data *= 1.0 - lr * wd
             else:
-                g = g + wd * p.data
+                g = g + wd * p._data
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -289,7 +289,7 @@ class Adam(Optimizer):
         denom += eps
         denom = xp.divide(m, denom, out=denom)  # reuse the buffer: m / denom
         denom *= step_size
-        p.data -= denom
+        p._data -= denom
 
 
 class AdamW(Adam):
@@ -348,14 +348,14 @@ class RMSprop(Optimizer):
         xp = p.xp
         if not state:
             state["step"] = 0.0
-            state["square_avg"] = xp.zeros_like(p.data)
+            state["square_avg"] = xp.zeros_like(p._data)
             if momentum > 0:
-                state["momentum_buffer"] = xp.zeros_like(p.data)
+                state["momentum_buffer"] = xp.zeros_like(p._data)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(p.data)
+                state["grad_avg"] = xp.zeros_like(p._data)
         state["step"] += 1
         if wd:
-            g = g + wd * p.data
+            g = g + wd * p._data
         s = state["square_avg"]
         s *= alpha
         s += (1.0 - alpha) * (g * g)
@@ -372,8 +372,8 @@ class RMSprop(Optimizer):
             buf = state["momentum_buffer"]
             buf *= momentum
             buf += g / avg
-            p.data -= lr * buf
+            p._data -= lr * buf
         else:
             avg = xp.divide(g, avg, out=avg)
             avg *= lr
-            p.data -= avg
+            p._data -= avg

@@ -109,16 +109,16 @@ class _Perturbed:
 
     def __init__(self, x: Tensor) -> None:
         self.x = x
-        self.original = x.data
+        self.original = x._data
 
     def __enter__(self) -> np.ndarray:
         host = np.array(self.x.numpy(), dtype=np.float64, copy=True)
         # a fresh contiguous copy on the input's device: views, even read-only ones, stay intact
-        self.x.data = to_device(host.copy(), self.x.device)
+        self.x._data = to_device(host.copy(), self.x.device)
         return host
 
     def __exit__(self, *exc: object) -> None:
-        self.x.data = self.original
+        self.x._data = self.original
 
 
 def _numerical(
@@ -139,11 +139,11 @@ def _numerical(
     with _Perturbed(x) as host:
         for idx in np.ndindex(*x.shape):
             original = float(host[idx])
-            x.data[idx] = original + eps
+            x._data[idx] = original + eps
             plus = measure(_outputs(fn, inputs, caller))
-            x.data[idx] = original - eps
+            x._data[idx] = original - eps
             minus = measure(_outputs(fn, inputs, caller))
-            x.data[idx] = original
+            x._data[idx] = original
             columns.append((plus - minus) / (2 * eps))
         if not columns:  # an empty input
             empty = measure(_outputs(fn, inputs, caller))
