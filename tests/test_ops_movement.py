@@ -393,9 +393,9 @@ def test_getitem_rejects_float_indices():
         tg.zeros(3)[np.array([0.5])]
 
 
-def test_setitem_is_refused_on_tensors_that_require_grad():
+def test_setitem_is_refused_on_leaves_that_require_grad():
     x = tg.zeros(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="in-place"):
+    with pytest.raises(RuntimeError, match="__setitem__: a leaf tensor that requires grad"):
         x[0] = 1.0
     with tg.no_grad():
         x[0] = 1.0

@@ -157,6 +157,68 @@ def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | Non
     return seeds
 
 
+def _node(t: Tensor) -> Any:
+    """Where the gradient of ``t`` is collected: its producing op, or the leaf itself."""
+    return t.op if t.op is not None else t
+
+
+def _node_order(roots: Sequence[Any]) -> list[Any]:
+    """The ops and leaves below ``roots``, each before everything it feeds (iterative DFS
+    over the edges recorded with each op)."""
+    order: list[Any] = []
+    visited: set[int] = set()
+    for root in roots:
+        if id(root) in visited:
+            continue
+        visited.add(id(root))
+        stack = [(root, iter(getattr(root, "edges", ())))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child is not None and id(child) not in visited:
+                    visited.add(id(child))
+                    stack.append((child, iter(getattr(child, "edges", ()))))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _apply_hooks(t: Tensor, g: Tensor) -> Tensor:
+    for hook in t.hooks:
+        replaced = hook(g)
+        if replaced is None:
+            continue
+        if not isinstance(replaced, type(g)) or (
+            replaced.shape,
+            replaced.dtype,
+            replaced.device,
+        ) != (g.shape, g.dtype, g.device):
+            what = getattr(replaced, "shape", type(replaced).__name__)
+            raise RuntimeError(
+                f"hook {getattr(hook, '__name__', hook)!r} of the tensor of shape {t.shape} "
+                f"returned a gradient of shape {what} "
+                f"({getattr(replaced, 'dtype', '?')}, {getattr(replaced, 'device', '?')}) "
+                f"where one of shape {g.shape} ({g.dtype}, {g.device}) was expected"
+            )
+        g = replaced
+    return g
+
+
+def _accumulate(t: Tensor, g: Tensor, create_graph: bool) -> None:
+    """Add ``g`` into ``t.grad``; the result is always an array of ``t``'s own."""
+    if t.grad is None:
+        # a fresh tensor: ops hand the same gradient to several inputs, and optimizers and
+        # clip_grad_norm_ update .grad in place
+        t.grad = g.clone() if create_graph else type(g)._make(g._data.copy())
+    elif create_graph or t.grad.requires_grad:
+        t.grad = t.grad + g
+    else:
+        with set_grad_enabled(False):
+            t.grad.add_(g)
+
+
 def _run(
     outputs: Sequence[Tensor],
     grad_outputs: Sequence[Any] | None,
@@ -164,41 +226,45 @@ def _run(
     create_graph: bool,
     wanted: set[int] | None,
 ) -> dict[int, Tensor]:
-    """Propagate gradients from ``outputs``. With ``wanted`` (ids), return those gradients;
-    without, accumulate into the ``.grad`` of leaves (and of tensors that ``retain_grad``)."""
+    """Propagate gradients from ``outputs``. With ``wanted`` (ids of nodes), return those
+    gradients; without, accumulate into the ``.grad`` of leaves (and of tensors that
+    ``retain_grad``)."""
+    from .tensor import Tensor
+
     seeds = _seed_gradients(outputs, grad_outputs)
     grads: dict[int, Tensor] = {}
+    roots = []
     for out, g in zip(outputs, seeds):
-        grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
+        node = _node(out)
+        key = id(node)
+        grads[key] = grads[key] + g if key in grads else g
+        roots.append(node)
     found: dict[int, Tensor] = {}
+    done: list[Any] = []
     with set_grad_enabled(create_graph):
-        for node in reversed(toposort(*outputs)):
+        for node in reversed(_node_order(roots)):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            for hook in node.hooks:
-                replaced = hook(g)
-                g = replaced if replaced is not None else g
-            if wanted is not None:
-                if id(node) in wanted:
-                    found[id(node)] = g
-            elif node.op is None or node.retains_grad:
-                if node.requires_grad:
-                    if node.grad is not None:
-                        node.grad = node.grad + g
-                    elif create_graph:
-                        node.grad = g
-                    else:
-                        # a fresh array: ops may hand the same gradient to several inputs, and
-                        # optimizers and clip_grad_norm_ update .grad in place
-                        node.grad = type(g)(g._data.copy())
-                    if not create_graph:
-                        node.grad = node.grad.detach()
-            op = node.op
-            if op is None:
+            if isinstance(node, Tensor):  # a leaf
+                g = _apply_hooks(node, g)
+                if wanted is not None:
+                    if id(node) in wanted:
+                        found[id(node)] = g
+                elif node.requires_grad:
+                    _accumulate(node, g, create_graph)
                 continue
+            op = node
+            out = op._output() if op._output is not None else None
+            if out is not None and out.op is op:  # the tensor this op's gradient belongs to
+                g = _apply_hooks(out, g)
+                if wanted is None and out.retains_grad:
+                    _accumulate(out, g, create_graph)
+            if wanted is not None and id(op) in wanted:
+                found[id(op)] = g
             if op.freed:
                 op.saved  # noqa: B018 -- raises the error that explains retain_graph
+            op.check_versions()
             input_grads = op.backward(g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -207,8 +273,8 @@ def _run(
                     f"{op.name}.backward returned {len(input_grads)} gradients for "
                     f"{len(op.inputs)} inputs"
                 )
-            for parent, pg in zip(op.inputs, input_grads):
-                if pg is None or not parent.requires_grad:
+            for edge, parent, pg in zip(op.edges, op.inputs, input_grads):
+                if pg is None or edge is None:
                     continue
                 if pg.shape != parent.shape:
                     raise RuntimeError(
@@ -217,10 +283,13 @@ def _run(
                     )
                 if pg.dtype != parent.dtype:  # float32 + float64 -> float64: cast back
                     pg = pg.to(parent.dtype)
-                key = id(parent)
+                key = id(edge)
                 grads[key] = grads[key] + pg if key in grads else pg
             if not retain_graph:
-                op.free()
+                op._saved = None  # at once: what it saved is needed by no other op
+                done.append(op)
+    for op in done:  # inputs only now: an op's output is read by its own backward, later
+        op.free()
     return found
 
 
@@ -260,10 +329,11 @@ def grad(
         if not x.requires_grad:
             raise RuntimeError(f"grad: input {i} (shape {x.shape}) does not require grad")
     retain = create_graph if retain_graph is None else retain_graph
-    found = _run(outputs, grad_outputs, retain, create_graph, wanted={id(x) for x in inputs})
+    nodes = [_node(x) for x in inputs]
+    found = _run(outputs, grad_outputs, retain, create_graph, wanted={id(n) for n in nodes})
     result = []
-    for i, x in enumerate(inputs):
-        g = found.get(id(x))
+    for i, (x, node) in enumerate(zip(inputs, nodes)):
+        g = found.get(id(node))
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} (shape {x.shape}) was not used to compute the outputs; "

@@ -19,6 +19,8 @@ __all__ = [
     "cupy_module",
     "get_array_module",
     "device_of",
+    "shares_memory",
+    "overlaps_itself",
     "normalize_device",
     "to_device",
     "to_numpy",
@@ -78,6 +80,20 @@ def get_array_module(*arrays: Any) -> ModuleType:
             if isinstance(a, cp.ndarray):
                 return cp
     return np
+
+
+def shares_memory(a: Any, b: Any) -> bool:
+    """True when the two arrays may overlap in memory (a bounds check: fast, never a false
+    negative)."""
+    return bool(get_array_module(a).may_share_memory(a, b))
+
+
+def overlaps_itself(array: Any) -> bool:
+    """True when several elements of ``array`` are one memory location (a broadcast view), or
+    NumPy marks it read-only: writing into it would be wrong."""
+    if isinstance(array, np.ndarray) and not array.flags.writeable:
+        return True
+    return any(s == 0 and n > 1 for s, n in zip(array.strides, array.shape))
 
 
 def device_of(array: Any) -> str:

@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from . import autograd
-from .backend import get_array_module
+from .backend import get_array_module, shares_memory
 
 __all__ = ["Function"]
 
@@ -43,6 +43,7 @@ class Function:
     name: str = ""
     uses_inputs: bool = False  # backward reads self.inputs (so they count as saved memory)
     uses_output: bool = False  # backward reads self.output
+    view: bool = False  # the output may share its first input's storage (reshape, slicing)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -56,6 +57,12 @@ class Function:
         self.scope = autograd.current_scope()
         self._saved: tuple | None = ()
         self._output: weakref.ref | None = None
+        # where each input's gradient goes: its producing op, the leaf itself, or None (no
+        # gradient); fixed when the op is recorded, so a later in-place change of an input
+        # (which gives that tensor a new producer) cannot reroute this op's gradients
+        self.edges: tuple = ()
+        self._input_versions: tuple[int, ...] | None = None
+        self._output_version = 0
 
     # -- used by forward ------------------------------------------------------------------
     def save_for_backward(self, *values: Any) -> None:
@@ -81,10 +88,40 @@ class Function:
         return out
 
     def free(self) -> None:
-        """Drop the values kept for backward (the graph's shape stays for visualisation).
-        A later backward through this op is an error, even if it saved nothing: its inputs'
-        gradients would otherwise be accumulated a second time without anyone asking."""
+        """Drop the values kept for backward and the inputs' arrays; the graph's shape stays
+        for visualisation (inputs become data-less stand-ins with the same shape, op and name;
+        parameters and scalar constants stay themselves). A later backward through this op is an error, even if it
+        saved nothing: its inputs' gradients would otherwise be accumulated a second time."""
         self._saved = None
+        self.inputs = tuple(
+            t if t.is_freed or t.numel() <= 1 or (t.op is None and t.requires_grad)
+            else t._freed_copy()
+            for t in self.inputs
+        )
+
+    def record_output(self, out) -> None:
+        """Make ``out`` this op's output (also after an in-place write moved it)."""
+        self._output = weakref.ref(out)
+        self._output_version = out._counter[0]
+
+    def check_versions(self) -> None:
+        """Raise if a tensor that backward reads was modified in place after the forward."""
+        if self._input_versions is not None:
+            for i, (t, v) in enumerate(zip(self.inputs, self._input_versions)):
+                if t._counter[0] != v:
+                    self._version_error(f"input {i}", t, v)
+        if self.uses_output:
+            out = self.output
+            if out._counter[0] != self._output_version:
+                self._version_error("output", out, self._output_version)
+
+    def _version_error(self, which: str, t, expected: int) -> None:
+        raise RuntimeError(
+            f"{self.name}: a tensor its backward needs ({which}, shape {t.shape}, version "
+            f"{expected}) was modified in place (now version {t._counter[0]}); the gradient "
+            "would be wrong. Change a copy instead (.clone()), or make the change before the "
+            "forward pass or after backward"
+        )
 
     @property
     def freed(self) -> bool:
@@ -126,13 +163,30 @@ class Function:
             )
         arrays = [t._data for t in tensors]
         ctx = cls(tensors, params, get_array_module(*arrays))
-        out = Tensor(ctx.forward(*arrays, **params))
+        out = Tensor._make(ctx.forward(*arrays, **params))
+        if cls.view and shares_memory(out._data, arrays[0]):
+            source = tensors[0]
+            out._counter = source._counter
+            base = source._view[0] if source._view is not None else source
+            out._view = (base, base.op)
         if autograd.is_grad_enabled() and any(t.requires_grad for t in tensors):
             if out.dtype.kind != "f":
                 return out  # integer/bool results carry no gradient
+            for t in tensors:
+                if t._view is not None and t._view[0].op is not t._view[1] and t.requires_grad:
+                    raise RuntimeError(
+                        f"{cls.name}: an input (shape {t.shape}) is a view of a tensor that was "
+                        "modified in place after the view was taken, so its recorded history "
+                        "is out of date; take the view again after the in-place change"
+                    )
+            ctx.edges = tuple(
+                t.op if t.op is not None else (t if t.requires_grad else None) for t in tensors
+            )
+            if cls.uses_inputs:
+                ctx._input_versions = tuple(t._counter[0] for t in tensors)
             out.requires_grad = True
             out.op = ctx
-            ctx._output = weakref.ref(out)
+            ctx.record_output(out)
         return out
 
     def __repr__(self) -> str:

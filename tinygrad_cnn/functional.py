@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .backend import to_device
+from .inplace import bump
 from .ops import conv as _conv
 from .ops.im2col import output_size
 from .ops.loss import ClampedLog
@@ -505,10 +506,12 @@ def batch_norm(
             rm = running_mean._data
             rm *= 1 - momentum
             rm += (momentum * mean).astype(rm.dtype, copy=False)
+            bump(running_mean)
         if running_var is not None:
             rv = running_var._data
             rv *= 1 - momentum
             rv += (momentum * count / (count - 1) * var).astype(rv.dtype, copy=False)
+            bump(running_var)
         w = weight if weight is not None else Tensor(xp.ones(C, dtype=dtype))
         b = bias if bias is not None else Tensor(xp.zeros(C, dtype=dtype))
         return BatchNorm.apply(x, w, b, mean, var, eps=float(eps))

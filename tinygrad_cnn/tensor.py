@@ -15,10 +15,12 @@ import numpy as np
 
 from . import autograd
 from .backend import device_of, get_array_module, normalize_device, to_device, to_numpy
+from .inplace import bump, check_writable, inplace
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import movement as M
 from .ops import reduce as R
+from .random import default_rng
 
 __all__ = ["Tensor", "as_tensor"]
 
@@ -74,6 +76,8 @@ class Tensor:
         "name",
         "hooks",
         "retains_grad",
+        "_counter",
+        "_view",
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers to Tensor for `array * tensor`
@@ -91,8 +95,25 @@ class Tensor:
         self.hooks: list[Callable] = []
         self.retains_grad = False
         self.requires_grad = False
+        self._counter = [0]  # bumped by every in-place write; shared by views of the storage
+        self._view = None  # (base, base.op at the time) for an autograd view of another tensor
         if requires_grad:
             self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, arr: Any) -> Tensor:
+        """A tensor around a backend array, as it is (no conversion, no copy): for ops."""
+        t = object.__new__(cls)
+        t._data = arr
+        t.grad = None
+        t.op = None
+        t.name = None
+        t.hooks = []
+        t.retains_grad = False
+        t.requires_grad = False
+        t._counter = [0]
+        t._view = None
+        return t
 
     # ---------------------------------------------------------------- properties
 
@@ -119,7 +140,35 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for tensors made by the user (and for every tensor that does not require
+        grad); False for the result of a recorded operation."""
         return self.op is None
+
+    @property
+    def grad_fn(self):
+        """The operation that produced this tensor (``None`` for leaves); read-only."""
+        return self.op
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's storage has seen (shared with its views)."""
+        return self._counter[0]
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's storage as a tensor without history, as in PyTorch: in-place changes
+        through it (``p.data -= lr * p.grad``) change this tensor. Unlike PyTorch, it shares the
+        version counter, so such a change between forward and backward is caught."""
+        t = Tensor._make(self._data)
+        t._counter = self._counter
+        return t
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data: expected a Tensor, got {type(value).__name__}")
+        self._data = value._data
+        self._counter = value._counter
 
     @property
     def parents(self) -> tuple[Tensor, ...]:
@@ -149,11 +198,21 @@ class Tensor:
     # ---------------------------------------------------------------- conversion
 
     def numpy(self) -> np.ndarray:
-        return to_numpy(self._data)
+        """The values as a NumPy array. On the CPU it is a read-only view of this tensor's
+        storage (no copy): a write through it would bypass the version counters and could
+        silently change gradients. ``.numpy().copy()`` gives an array of your own; change the
+        tensor itself with its in-place methods (``x[i] = v``, ``x.add_(1)``)."""
+        arr = to_numpy(self._data)
+        if arr is self._data:
+            arr = arr.view()
+            arr.flags.writeable = False
+        return arr
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()
-        return arr.astype(dtype) if dtype is not None else arr
+        if dtype is not None and np.dtype(dtype) != arr.dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
 
     def tolist(self):
         return self.numpy().tolist()
@@ -181,11 +240,14 @@ class Tensor:
         return id(self)
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares memory)."""
-        return Tensor(self._data)
+        """The same data, cut from the graph (shares memory and the version counter)."""
+        t = Tensor._make(self._data)
+        t._counter = self._counter
+        return t
 
     def clone(self) -> Tensor:
-        return self + 0 if self.requires_grad else Tensor(self._data.copy())
+        """A copy with storage of its own; differentiable (the gradient passes through)."""
+        return E.Clone.apply(self)
 
     def to(self, target: Any) -> Tensor:
         """``to("cuda")``, ``to("cpu")`` or ``to(tg.float64)``; differentiable either way."""
@@ -608,13 +670,25 @@ class Tensor:
         return M.GetItem.apply(self, index=_normalize_index(index, self))
 
     def __setitem__(self, index, value) -> None:
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError(
-                "in-place assignment to a tensor that requires grad is not supported; "
-                "build a new tensor (e.g. with tg.where) or assign under tg.no_grad()"
-            )
-        value = value._data if isinstance(value, Tensor) else value
-        self._data[_normalize_index(index, self)] = value
+        """``x[index] = value`` in place (value broadcast and cast to x's dtype, as PyTorch);
+        recorded in the graph when x or value takes part in autograd."""
+        idx = _normalize_index(index, self)
+        in_autograd = self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
+        in_autograd = in_autograd or (self._view is not None and self._view[0].requires_grad)
+        if not (autograd.is_grad_enabled() and in_autograd):  # a plain write, no full copy
+            array = value._data if isinstance(value, Tensor) else value
+            if isinstance(value, Tensor) and value.device != self.device:
+                array = to_device(array, self.device)
+            check_writable("__setitem__", self)
+            self._data[idx] = array
+            bump(self)
+            return
+
+        def put(x: Tensor) -> Tensor:
+            v = self._lift(value).to(x.dtype).expand(*x._data[idx].shape)
+            return M.IndexPut.apply(x, v, index=idx)
+
+        inplace("__setitem__", self, put)
 
     def __iter__(self):
         for i in range(len(self)):
@@ -659,6 +733,166 @@ class Tensor:
     def where(self, condition: Any, other: Any) -> Tensor:
         return where(condition, self, other)
 
+    # ---------------------------------------------------------------- in place
+    # Each method computes its result out of place and writes it into this tensor's storage
+    # (see inplace.py for the rules); each returns the tensor itself.
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return inplace("add_", self, lambda x: x + (other if alpha == 1 else other * alpha))
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return inplace("sub_", self, lambda x: x - (other if alpha == 1 else other * alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        return inplace("mul_", self, lambda x: x * other)
+
+    def div_(self, other: Any) -> Tensor:
+        return inplace("div_", self, lambda x: x / other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return inplace("pow_", self, lambda x: x**exponent)
+
+    def neg_(self) -> Tensor:
+        return inplace("neg_", self, lambda x: -x)
+
+    def abs_(self) -> Tensor:
+        return inplace("abs_", self, lambda x: x.abs())
+
+    def exp_(self) -> Tensor:
+        return inplace("exp_", self, lambda x: x.exp())
+
+    def log_(self) -> Tensor:
+        return inplace("log_", self, lambda x: x.log())
+
+    def sqrt_(self) -> Tensor:
+        return inplace("sqrt_", self, lambda x: x.sqrt())
+
+    def relu_(self) -> Tensor:
+        return inplace("relu_", self, lambda x: x.relu())
+
+    def sigmoid_(self) -> Tensor:
+        return inplace("sigmoid_", self, lambda x: x.sigmoid())
+
+    def tanh_(self) -> Tensor:
+        return inplace("tanh_", self, lambda x: x.tanh())
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        return inplace("clamp_", self, lambda x: x.clamp(min, max))
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        return inplace("masked_fill_", self, lambda x: x.masked_fill(mask, value))
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        return inplace("index_fill_", self, lambda x: x.index_fill(dim, index, value))
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None, **kw):
+        return inplace("scatter_", self, lambda x: x.scatter(dim, index, src, value=value, **kw))
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (broadcast, cast, moved to this device) into this tensor."""
+
+        def copied(x: Tensor) -> Tensor:
+            s = src if isinstance(src, Tensor) else Tensor(src)
+            s = s.to(x.device).to(x.dtype)
+            try:
+                return s.expand(*x.shape)
+            except RuntimeError:
+                raise RuntimeError(
+                    f"copy_: the source of shape {s.shape} cannot be broadcast to {x.shape}"
+                ) from None
+
+        return inplace("copy_", self, copied)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value`` (a number, or a 0-d tensor that may require grad)."""
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(
+                    f"fill_: only a 0-d tensor can fill a tensor, got shape {value.shape}"
+                )
+            return self.copy_(value)
+        return inplace("fill_", self, lambda x: Tensor._make(x.xp.full(x.shape, value, x.dtype)))
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def _random_(self, name: str, draw: Callable[[Any], np.ndarray]) -> Tensor:
+        if self.dtype.kind != "f" and name != "bernoulli_":
+            raise RuntimeError(f"{name}: needs a floating point tensor, got {self.dtype}")
+        values = to_device(draw(default_rng()).astype(self.dtype), self.device)
+        return inplace(name, self, lambda x: Tensor._make(values))
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0) -> Tensor:
+        """Fill with draws from U(from_, to) (PyTorch's ``from``, a Python keyword)."""
+        if not from_ <= to:
+            raise RuntimeError(f"uniform_: expects from <= to, got from={from_}, to={to}")
+        return self._random_("uniform_", lambda rng: rng.uniform(from_, to, self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        if not std >= 0:
+            raise RuntimeError(f"normal_: expects std >= 0.0, got std={std}")
+        return self._random_("normal_", lambda rng: rng.normal(mean, std, self.shape))
+
+    def bernoulli_(self, p: float = 0.5) -> Tensor:
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_: expects 0 <= p <= 1, got p={p}")
+        return self._random_("bernoulli_", lambda rng: rng.random(self.shape) < p)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __imatmul__(self, other):
+        return inplace("__imatmul__", self, lambda x: x @ other)
+
+    # ---------------------------------------------------------------- copying and freeing
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """Leaves copy with their data, ``requires_grad`` and ``.grad``, as in PyTorch."""
+        self._refuse_copy("deepcopy")
+        new = type(self)._make(self._data.copy())
+        new.requires_grad, new.name = self.requires_grad, self.name
+        memo[id(self)] = new
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        return new
+
+    def __reduce_ex__(self, protocol: int):
+        self._refuse_copy("pickle")
+        return (_rebuild, (type(self), self.numpy().copy(), self.requires_grad, self.device))
+
+    def _refuse_copy(self, what: str) -> None:
+        if self.op is not None:
+            raise RuntimeError(
+                f"{what}: only tensors created by the user (graph leaves) can be copied, but this "
+                f"one (shape {self.shape}) was computed by {self.op.name}; .detach() it first"
+            )
+
+    @property
+    def is_freed(self) -> bool:
+        """True for the stand-ins that a freed graph keeps in place of its tensors: they have
+        the shape, dtype, op and name, but their values are gone."""
+        return False
+
+    def _freed_copy(self) -> Tensor:
+        zero = self.xp.zeros((), dtype=self.dtype)
+        ghost = _FreedTensor._make(self.xp.broadcast_to(zero, self.shape))
+        ghost.op, ghost.requires_grad, ghost.name = self.op, self.requires_grad, self.name
+        return ghost
+
     # ---------------------------------------------------------------- display
 
     def __repr__(self) -> str:
@@ -677,6 +911,28 @@ class Tensor:
         if self.name:
             extras.append(f"name='{self.name}'")
         return "Tensor(" + ", ".join([body] + extras) + ")"
+
+
+class _FreedTensor(Tensor):
+    """What a freed graph keeps of a tensor: shape, dtype, device, op and name, no values."""
+
+    __slots__ = ()
+
+    @property
+    def is_freed(self) -> bool:
+        return True
+
+    def numpy(self) -> np.ndarray:
+        raise RuntimeError(
+            f"this tensor (shape {self.shape}) belongs to a graph that backward freed; its "
+            "values are gone (pass retain_graph=True to backward to keep them)"
+        )
+
+
+def _rebuild(cls: type, array: np.ndarray, requires_grad: bool, device: str) -> Tensor:
+    t = cls._make(to_device(array, device))
+    t.requires_grad = requires_grad
+    return t
 
 
 def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:

@@ -114,24 +114,27 @@ with tg.no_grad():
 #
 # Each step: draw a mini-batch, compute the loss, `backward()`, move every parameter a small
 # step against its gradient, and clear the gradients (they accumulate — Lesson 1). The update
-# is done on the raw arrays (`.data`) so that it is not itself recorded in the graph. We add
+# changes each parameter in place (`p -= ...`) inside `tg.no_grad()`, so that it is not itself
+# recorded in the graph (outside `no_grad` it is refused: a parameter's gradient would refer to
+# a value that no longer exists). We add
 # momentum (a running sum of recent gradients, which smooths the noise of small batches) and
 # let the step size fall linearly to zero, so that the end of training settles in a minimum.
 
 
 # %%
 def train(params, steps: int, lr: float, batch: int = 64, momentum: float = 0.9) -> list[float]:
-    velocity = [np.zeros_like(p.data) for p in params]
+    velocity = [tg.zeros_like(p) for p in params]
     losses = []
     for step in range(steps):
         idx = rng.integers(0, n_train, size=batch)
         loss = cross_entropy(mlp(params, x_train[idx]), y_train[idx])
         loss.backward()
-        for p, v in zip(params, velocity, strict=True):
-            v *= momentum  # SGD with momentum: a running average of recent gradients
-            v += p.grad.data
-            p.data -= lr * (1 - step / steps) * v  # the step size decays linearly to 0
-            p.grad = None
+        with tg.no_grad():
+            for p, v in zip(params, velocity, strict=True):
+                v *= momentum  # SGD with momentum: a running average of recent gradients
+                v += p.grad
+                p -= lr * (1 - step / steps) * v  # the step size decays linearly to 0
+                p.grad = None
         losses.append(loss.item())
     return losses
 

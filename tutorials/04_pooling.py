@@ -96,7 +96,7 @@ print(f"{data.x.shape[0]} configurations of {L}×{L}")
 def block_spin(s: np.ndarray) -> np.ndarray:
     """One majority-rule step: (..., 1, L, L) spins → (..., 1, L/2, L/2) spins."""
     shape = s.shape
-    avg = F.avg_pool2d(tg.Tensor(s.reshape(-1, 1, *shape[-2:])), 2).numpy()
+    avg = F.avg_pool2d(tg.Tensor(s.reshape(-1, 1, *shape[-2:])), 2).numpy().copy()
     ties = avg == 0
     avg[ties] = rng.choice([-1.0, 1.0], size=int(ties.sum()))
     return np.sign(avg).reshape(*shape[:-2], shape[-2] // 2, shape[-1] // 2)

@@ -60,8 +60,9 @@ print(f"ten layers at the best point: (1/4)^10 = {0.25**10:.1e}")
 N, C = 32, 5
 zb = tg.Tensor((3.0 + 2.0 * rng.standard_normal((N, C))).astype(np.float32))  # off-centre
 bn = nn.BatchNorm1d(C)
-bn.weight.data[...] = rng.uniform(0.5, 2.0, C)
-bn.bias.data[...] = rng.uniform(-1.0, 1.0, C)
+with tg.no_grad():
+    bn.weight.copy_(tg.Tensor(rng.uniform(0.5, 2.0, C)))
+    bn.bias.copy_(tg.Tensor(rng.uniform(-1.0, 1.0, C)))
 
 z_np = zb.numpy()
 mean, var = z_np.mean(axis=0), z_np.var(axis=0)  # biased variance, as in training

@@ -188,24 +188,25 @@ print(f"gradcheck of the force-matching loss w.r.t. the parameters: {ok}")
 
 # %%
 lr, beta1, beta2 = 1e-2, 0.9, 0.999
-m = [np.zeros_like(p.data) for p in params]
-s = [np.zeros_like(p.data) for p in params]
+m = [tg.zeros_like(p) for p in params]
+s = [tg.zeros_like(p) for p in params]
 steps = 600
 for t in range(1, steps + 1):
     idx = rng.integers(0, len(pos_train), size=128)
     loss = force_loss(params, pos_train[idx], F_train[idx])
     loss.backward()
-    for p, m_i, s_i in zip(params, m, s, strict=True):
-        if p.grad is None:  # the output bias: see below
-            continue
-        g_i = p.grad.data
-        m_i *= beta1
-        m_i += (1 - beta1) * g_i
-        s_i *= beta2
-        s_i += (1 - beta2) * g_i**2
-        step_lr = lr * (1 - t / steps) * np.sqrt(1 - beta2**t) / (1 - beta1**t)
-        p.data -= step_lr * m_i / (np.sqrt(s_i) + 1e-8)
-        p.grad = None
+    with tg.no_grad():  # the update itself is not part of any graph
+        for p, m_i, s_i in zip(params, m, s, strict=True):
+            if p.grad is None:  # the output bias: see below
+                continue
+            g_i = p.grad
+            m_i *= beta1
+            m_i += (1 - beta1) * g_i
+            s_i *= beta2
+            s_i += (1 - beta2) * g_i**2
+            step_lr = lr * (1 - t / steps) * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+            p -= step_lr * m_i / (s_i.sqrt() + 1e-8)
+            p.grad = None
     if t % 100 == 0 or t == 1:
         print(f"step {t:4d}   force loss {loss.item():.5f}")
 

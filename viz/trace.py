@@ -709,7 +709,9 @@ def trace(
 
     for t, nd in zip(order, nodes, strict=True):
         is_relu = nd.op is not None and nd.op.lower() in _RELU_OPS
-        if values or is_relu or not _all_finite(t._data):  # NaN/Inf are always reported
+        if t.is_freed:  # backward freed its values; the shape is all that is left
+            pass
+        elif values or is_relu or not _all_finite(t._data):  # NaN/Inf are always reported
             nd.value = tensor_stats(t._data, dead_units=is_relu)
         if grad_mode != "none":
             if t.op is None and any_leaf_grad:

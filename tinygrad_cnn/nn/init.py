@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import to_device
+from ..inplace import bump
 from ..random import default_rng
 from ..tensor import Tensor
 
@@ -101,6 +102,7 @@ def _write(tensor: Tensor, values: np.ndarray) -> Tensor:
     """Copy host ``values`` into ``tensor`` in place (same dtype and device)."""
     _check_float(tensor)
     tensor._data[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
+    bump(tensor)
     return tensor
 
 
@@ -144,6 +146,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     _check_float(tensor)
     tensor._data[...] = val
+    bump(tensor)
     return tensor
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .. import functional as F
+from ..inplace import bump
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -447,6 +448,8 @@ class _BatchNorm(Module):
             self.running_mean._data[...] = 0
             self.running_var._data[...] = 1
             self.num_batches_tracked._data[...] = 0
+            for t in (self.running_mean, self.running_var, self.num_batches_tracked):
+                bump(t)
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -465,6 +468,7 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data += 1  # on the device: no host round trip
+            bump(self.num_batches_tracked)
             if self.momentum is None:  # cumulative moving average, as in PyTorch
                 # a 0-d array on the counter's device: reading the count would sync the GPU
                 factor = 1.0 / self.num_batches_tracked._data

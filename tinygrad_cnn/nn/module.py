@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import autograd
 from ..backend import get_array_module, normalize_device, to_device, to_numpy
+from ..inplace import bump
 from ..tensor import Tensor
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
@@ -339,7 +340,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad._data[...] = 0  # each leaf owns its gradient array
+                p.grad.zero_()  # each leaf owns its gradient array
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first) and then on this module."""
@@ -370,6 +371,7 @@ class Module:
 
         for t in (*self.parameters(), *self.buffers()):
             t._data = convert(t._data)
+            bump(t)
             if t.grad is not None:
                 t.grad._data = convert(t.grad._data)
         return self
@@ -443,6 +445,7 @@ class Module:
                     array = to_device(to_numpy(array), target.device)
                 # copy into the existing array: optimizers and views keep seeing this tensor
                 target._data[...] = array.astype(target.dtype, copy=False)
+                bump(target)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ display

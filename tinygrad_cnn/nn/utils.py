@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..inplace import bump
 from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameter_count"]
@@ -28,7 +29,8 @@ def clip_grad_norm_(
     (``float("inf")``: the largest absolute entry). Gradients are multiplied by
     ``min(1, max_norm / (total + 1e-6))`` unconditionally, so no value has to be read back
     to the host."""
-    grads = [p.grad._data for p in _with_grads(parameters)]
+    with_grads = list(_with_grads(parameters))
+    grads = [p.grad._data for p in with_grads]
     if not grads:
         return Tensor(0.0)
     xp = Tensor(grads[0]).xp
@@ -46,8 +48,9 @@ def clip_grad_norm_(
             "pass error_if_nonfinite=False to clip anyway"
         )
     coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
-    for g in grads:
+    for p, g in zip(with_grads, grads):
         g *= coef.astype(g.dtype)
+        bump(p.grad)
     return Tensor(total)
 
 
@@ -56,6 +59,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     for p in _with_grads(parameters):
         xp = p.grad.xp
         xp.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
+        bump(p.grad)
 
 
 def parameter_count(module, trainable_only: bool = False) -> int:

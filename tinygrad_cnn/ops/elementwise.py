@@ -12,6 +12,7 @@ __all__ = [
     "broadcast_axes",
     "sum_to",
     "mask_grad",
+    "Clone",
     "Cast",
     "ToDevice",
     "Add",
@@ -60,6 +61,14 @@ def mask_grad(grad_out, mask):
     if not grad_out.requires_grad:
         return type(grad_out)(grad_out._data * mask)
     return grad_out * mask.astype(grad_out.dtype)
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad_out):
+        return grad_out
 
 
 class Cast(Function):

@@ -7,7 +7,17 @@ from ..backend import scatter_add
 from ..function import Function
 from .elementwise import sum_to
 
-__all__ = ["Reshape", "Permute", "Expand", "GetItem", "IndexAdd", "Pad", "Cat", "is_basic_index"]
+__all__ = [
+    "Reshape",
+    "Permute",
+    "Expand",
+    "GetItem",
+    "IndexAdd",
+    "IndexPut",
+    "Pad",
+    "Cat",
+    "is_basic_index",
+]
 
 
 def is_basic_index(index: tuple) -> bool:
@@ -16,6 +26,8 @@ def is_basic_index(index: tuple) -> bool:
 
 
 class Reshape(Function):
+    view = True
+
     def forward(self, x, *, shape):
         return x.reshape(shape)
 
@@ -24,6 +36,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    view = True
+
     def forward(self, x, *, dims):
         return x.transpose(dims)
 
@@ -34,6 +48,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    view = True
+
     def forward(self, x, *, shape):
         return self.xp.broadcast_to(x, shape)
 
@@ -43,6 +59,8 @@ class Expand(Function):
 
 class GetItem(Function):
     """``x[index]`` for a normalised index tuple (arrays for advanced parts)."""
+
+    view = True
 
     def forward(self, x, *, index):
         return x[index]
@@ -64,6 +82,25 @@ class IndexAdd(Function):
 
     def backward(self, grad_out):
         return GetItem.apply(grad_out, index=self.params["index"])
+
+
+class IndexPut(Function):
+    """``x`` with ``x[index] = values``; ``values`` has the shape of ``x[index]``."""
+
+    def forward(self, x, values, *, index):
+        out = x.copy()
+        out[index] = values
+        return out
+
+    def backward(self, grad_out):
+        index = self.params["index"]
+        x, values = self.inputs
+        grad_x = None
+        if x.requires_grad:  # the overwritten elements had no effect
+            zeros = type(grad_out)._make(self.xp.zeros(values.shape, dtype=grad_out.dtype))
+            grad_x = IndexPut.apply(grad_out, zeros, index=index)
+        grad_values = GetItem.apply(grad_out, index=index) if values.requires_grad else None
+        return grad_x, grad_values
 
 
 class Pad(Function):

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import autograd
 from ..backend import get_array_module, to_device, to_numpy
+from ..inplace import bump
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]
@@ -84,7 +85,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad._data[...] = 0
+                    p.grad.zero_()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient. ``closure`` (optional) re-evaluates the
@@ -98,6 +99,7 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is not None:
                         self._update(p, p.grad._data, group, self.state.setdefault(p, {}))
+                        bump(p)  # the arrays were changed in place: an in-place write
         return loss
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
