@@ -288,8 +288,9 @@ def _run(
             if not retain_graph:
                 op._saved = None  # at once: what it saved is needed by no other op
                 done.append(op)
+    ghosts: dict[int, Any] = {}
     for op in done:  # inputs only now: an op's output is read by its own backward, later
-        op.free()
+        op.free(ghosts)
     return found
 
 

@@ -18,6 +18,7 @@ __all__ = ["Function"]
 
 
 _TENSOR_CLASS: list[type] = []
+_NO_PARAMS: dict[str, Any] = {}  # shared by freed ops without parameters (never written)
 
 
 def _load_tensor_class() -> type:
@@ -87,17 +88,25 @@ class Function:
             raise RuntimeError(f"{self.name}: the output tensor is no longer alive")
         return out
 
-    def free(self) -> None:
+    def free(self, ghosts: dict[int, Any] | None = None) -> None:
         """Drop the values kept for backward and the inputs' arrays; the graph's shape stays
         for visualisation (inputs become data-less stand-ins with the same shape, op and name;
         parameters and scalar constants stay themselves). A later backward through this op is an error, even if it
         saved nothing: its inputs' gradients would otherwise be accumulated a second time."""
         self._saved = None
-        self.inputs = tuple(
-            t if t.is_freed or t.numel() <= 1 or (t.op is None and t.requires_grad)
-            else t._freed_copy()
-            for t in self.inputs
-        )
+        self.edges, self._input_versions = (), None  # a freed op is where backward stops
+        self._output = None  # backward will not read it again
+        if not self.params:
+            self.params = _NO_PARAMS  # a kept graph should cost as little as it can
+        ghosts = {} if ghosts is None else ghosts  # one stand-in per tensor, however often used
+        inputs = []
+        for t in self.inputs:
+            if not (t.is_freed or t.numel() <= 1 or (t.op is None and t.requires_grad)):
+                if id(t) not in ghosts:  # (t itself kept in the memo: its id stays its own)
+                    ghosts[id(t)] = (t, t._freed_copy())
+                t = ghosts[id(t)][1]
+            inputs.append(t)
+        self.inputs = tuple(inputs)
 
     def record_output(self, out) -> None:
         """Make ``out`` this op's output (also after an in-place write moved it)."""

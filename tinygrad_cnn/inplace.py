@@ -75,7 +75,7 @@ def _alias(t: Tensor) -> Tensor:
     old = type(t)._make(t._data)
     old._counter = t._counter
     old.op, old.requires_grad, old.name, old._view = t.op, t.requires_grad, t.name, t._view
-    old.hooks, t.hooks = t.hooks, []  # PyTorch: hooks stay with the value they were put on
+    old.hooks, t.hooks = t.hooks, ()  # PyTorch: hooks stay with the value they were put on
     return old
 
 

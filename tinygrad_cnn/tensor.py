@@ -92,7 +92,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self.op = None
         self.name: str | None = None
-        self.hooks: list[Callable] = []
+        self.hooks: list[Callable] | tuple = ()  # a list once a hook is registered
         self.retains_grad = False
         self.requires_grad = False
         self._counter = [0]  # bumped by every in-place write; shared by views of the storage
@@ -104,11 +104,11 @@ class Tensor:
     def _make(cls, arr: Any) -> Tensor:
         """A tensor around a backend array, as it is (no conversion, no copy): for ops."""
         t = object.__new__(cls)
-        t._data = arr
+        t._data = np.asarray(arr) if isinstance(arr, np.generic) else arr  # writable storage
         t.grad = None
         t.op = None
         t.name = None
-        t.hooks = []
+        t.hooks = ()
         t.retains_grad = False
         t.requires_grad = False
         t._counter = [0]
@@ -302,6 +302,8 @@ class Tensor:
         replaces the gradient. Returns a function that removes the hook."""
         if not self.requires_grad:
             raise RuntimeError("register_hook: the tensor does not require grad")
+        if not isinstance(self.hooks, list):
+            self.hooks = []
         self.hooks.append(hook)
         return lambda: self.hooks.remove(hook)
 
@@ -685,7 +687,11 @@ class Tensor:
             return
 
         def put(x: Tensor) -> Tensor:
-            v = self._lift(value).to(x.dtype).expand(*x._data[idx].shape)
+            target = x._data[idx].shape
+            v = self._lift(value).to(x.dtype)
+            while v.ndim > len(target) and v.shape[0] == 1:  # as PyTorch: leading 1s dropped
+                v = v.squeeze(0)
+            v = v.expand(*target)
             return M.IndexPut.apply(x, v, index=idx)
 
         inplace("__setitem__", self, put)
@@ -888,9 +894,16 @@ class Tensor:
         return False
 
     def _freed_copy(self) -> Tensor:
-        zero = self.xp.zeros((), dtype=self.dtype)
-        ghost = _FreedTensor._make(self.xp.broadcast_to(zero, self.shape))
+        key = (self.dtype, self.device, self.shape)
+        view = _FREED_VIEWS.get(key)
+        if view is None:  # read-only zeros of the shape, shared: a training loop has few shapes
+            if len(_FREED_VIEWS) > 4096:
+                _FREED_VIEWS.clear()
+            zero = self.xp.zeros((), dtype=self.dtype)
+            view = _FREED_VIEWS[key] = self.xp.broadcast_to(zero, self.shape)
+        ghost = _FreedTensor._make(view)
         ghost.op, ghost.requires_grad, ghost.name = self.op, self.requires_grad, self.name
+        ghost._counter = _FREED_COUNTER
         return ghost
 
     # ---------------------------------------------------------------- display
@@ -911,6 +924,10 @@ class Tensor:
         if self.name:
             extras.append(f"name='{self.name}'")
         return "Tensor(" + ", ".join([body] + extras) + ")"
+
+
+_FREED_VIEWS: dict[tuple, Any] = {}  # (dtype, device, shape) -> the array every such ghost shares
+_FREED_COUNTER = [0]  # ghosts cannot be written to: one shared counter
 
 
 class _FreedTensor(Tensor):

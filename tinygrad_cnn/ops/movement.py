@@ -63,6 +63,8 @@ class GetItem(Function):
     view = True
 
     def forward(self, x, *, index):
+        if not any(i is Ellipsis for i in index):
+            index = index + (Ellipsis,)  # x[0, ...] is a 0-d view where x[0] is a scalar copy
         return x[index]
 
     def backward(self, grad_out):
