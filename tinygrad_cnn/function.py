@@ -91,8 +91,9 @@ class Function:
     def free(self, ghosts: dict[int, Any] | None = None) -> None:
         """Drop the values kept for backward and the inputs' arrays; the graph's shape stays
         for visualisation (inputs become data-less stand-ins with the same shape, op and name;
-        parameters and scalar constants stay themselves). A later backward through this op is an error, even if it
-        saved nothing: its inputs' gradients would otherwise be accumulated a second time."""
+        parameters and scalar constants stay themselves). A later backward through this op is
+        an error, even if it saved nothing: its inputs' gradients would otherwise be
+        accumulated a second time."""
         self._saved = None
         self.edges, self._input_versions = (), None  # a freed op is where backward stops
         self._output = None  # backward will not read it again
