@@ -411,3 +411,5 @@ def test_retain_grad_grad_fn_and_is_leaf():
     assert x.grad_fn is None and y.grad_fn is y.op and y.grad_fn.name == "Mul"
     with pytest.raises(AttributeError):
         y.grad_fn = None
+    with pytest.raises(RuntimeError, match="retain_grad: the tensor .* does not require grad"):
+        tg.ones(2).retain_grad()

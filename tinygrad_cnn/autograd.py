@@ -247,7 +247,8 @@ def _run(
             if g is None:
                 continue
             if isinstance(node, Tensor):  # a leaf
-                g = _apply_hooks(node, g)
+                if node.hooks:
+                    g = _apply_hooks(node, g)
                 if wanted is not None:
                     if id(node) in wanted:
                         found[id(node)] = g
@@ -257,14 +258,16 @@ def _run(
             op = node
             out = op._output() if op._output is not None else None
             if out is not None and out.op is op:  # the tensor this op's gradient belongs to
-                g = _apply_hooks(out, g)
+                if out.hooks:
+                    g = _apply_hooks(out, g)
                 if wanted is None and out.retains_grad:
                     _accumulate(out, g, create_graph)
             if wanted is not None and id(op) in wanted:
                 found[id(op)] = g
             if op.freed:
                 op.saved  # noqa: B018 -- raises the error that explains retain_graph
-            op.check_versions()
+            if op._input_versions is not None or op.uses_output:
+                op.check_versions()
             input_grads = op.backward(g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)

@@ -102,7 +102,7 @@ class Function:
         ghosts = {} if ghosts is None else ghosts  # one stand-in per tensor, however often used
         inputs = []
         for t in self.inputs:
-            if not (t.is_freed or t.numel() <= 1 or (t.op is None and t.requires_grad)):
+            if not (t.is_freed or t._data.size <= 1 or (t.op is None and t.requires_grad)):
                 if id(t) not in ghosts:  # (t itself kept in the memo: its id stays its own)
                     ghosts[id(t)] = (t, t._freed_copy())
                 t = ghosts[id(t)][1]

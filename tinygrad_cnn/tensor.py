@@ -119,7 +119,7 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self._data.shape)
+        return self._data.shape  # a tuple in NumPy and CuPy alike
 
     @property
     def ndim(self) -> int:
@@ -294,8 +294,14 @@ class Tensor:
         return self
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` on this non-leaf tensor after backward."""
-        self.retains_grad = True
+        """Keep ``.grad`` on this non-leaf tensor after backward (a no-op on leaves)."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"retain_grad: the tensor (shape {self.shape}) does not require grad, so it "
+                "will never have a gradient"
+            )
+        if self.op is not None:
+            self.retains_grad = True
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
@@ -887,14 +893,13 @@ class Tensor:
                 f"one (shape {self.shape}) was computed by {self.op.name}; .detach() it first"
             )
 
-    @property
-    def is_freed(self) -> bool:
-        """True for the stand-ins that a freed graph keeps in place of its tensors: they have
-        the shape, dtype, op and name, but their values are gone."""
-        return False
+    #: True for the stand-ins that a freed graph keeps in place of its tensors: they have the
+    #: shape, dtype, op and name, but their values are gone (read-only: a class attribute)
+    is_freed = False
 
     def _freed_copy(self) -> Tensor:
-        key = (self.dtype, self.device, self.shape)
+        arr = self._data
+        key = (arr.dtype, arr.shape, "cpu" if type(arr) is np.ndarray else self.device)
         view = _FREED_VIEWS.get(key)
         if view is None:  # read-only zeros of the shape, shared: a training loop has few shapes
             if len(_FREED_VIEWS) > 4096:
@@ -935,9 +940,7 @@ class _FreedTensor(Tensor):
 
     __slots__ = ()
 
-    @property
-    def is_freed(self) -> bool:
-        return True
+    is_freed = True
 
     def numpy(self) -> np.ndarray:
         raise RuntimeError(
