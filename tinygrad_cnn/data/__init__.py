@@ -1,11 +1,12 @@
 """Datasets and batching: ``Dataset``, ``TensorDataset``, ``DataLoader``, and the data sets of
 the tutorials — 2D Ising configurations (``ising``), scikit-learn's 8×8 digits (``digits``) and
-MNIST (``mnist``)."""
+MNIST (``mnist``) and Fashion-MNIST (``fashion_mnist``)."""
 
 from __future__ import annotations
 
 from .dataset import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
 from .digits import digits
+from .fashion_mnist import fashion_mnist
 from .ising import DEFAULT_TEMPERATURES, IsingDataset, T_c, default_cache_dir, ising
 from .mnist import mnist
 
@@ -23,4 +24,5 @@ __all__ = [
     "default_cache_dir",
     "digits",
     "mnist",
+    "fashion_mnist",
 ]

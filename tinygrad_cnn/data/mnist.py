@@ -19,8 +19,9 @@ import numpy as np
 
 from ..serialization import atomic_write
 from .dataset import TensorDataset
+from .ising import default_cache_dir
 
-__all__ = ["mnist", "parse_idx", "MIRRORS", "MD5"]
+__all__ = ["mnist", "load_idx_dataset", "parse_idx", "MIRRORS", "MD5", "CLASSES", "SYSTEM_DIR"]
 
 MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -36,6 +37,14 @@ MD5: dict[str, str] = {
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
 """The published MD5 checksums of the four gzipped files."""
+
+CLASSES = [
+    f"{d} - {w}" for d, w in enumerate("zero one two three four five six seven eight nine".split())
+]
+"""The names of the labels 0..9 (as torchvision names them)."""
+
+SYSTEM_DIR = Path("/usr/share/datasets/mnist")
+"""Where a system-wide copy of the IDX files is looked for when ``root`` does not have them."""
 
 _FILES = {
     True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -82,19 +91,19 @@ def parse_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
     return arr.astype(dtype.newbyteorder("="), copy=True)
 
 
-def _read_idx_file(path: Path) -> np.ndarray:
+def _read_idx_file(path: Path, what: str) -> np.ndarray:
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":  # gzip magic, whatever the file is called
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as e:
-            raise ValueError(f"mnist: {path} is not a valid gzip file ({e})") from e
-    return parse_idx(data, f"mnist: {path}")
+            raise ValueError(f"{what}: {path} is not a valid gzip file ({e})") from e
+    return parse_idx(data, f"{what}: {path}")
 
 
-def _find(root: Path, name: str) -> Path | None:
-    """``name`` or ``name.gz`` in ``root`` or in torchvision's layout ``root/MNIST/raw``."""
-    for folder in (root, root / "MNIST" / "raw"):
+def _find(folders: list[Path], name: str) -> Path | None:
+    """``name`` or ``name.gz`` in the first of ``folders`` that has it."""
+    for folder in folders:
         for candidate in (folder / name, folder / f"{name}.gz"):
             if candidate.is_file():
                 return candidate
@@ -107,17 +116,12 @@ def _fetch(url: str, timeout: float = 60.0) -> bytes:
         return response.read()
 
 
-def _manual_hint(root: Path, names: list[str]) -> str:
-    files = ", ".join(f"{n}.gz" for n in names)
-    return f"download {files} from {MIRRORS[0]} (or any MNIST mirror) into {root}"
-
-
-def _download(root: Path, name: str) -> Path:
+def _download(what: str, root: Path, name: str, mirrors: tuple[str, ...], md5: dict) -> Path:
     """Fetch ``name.gz`` from the first mirror that serves it with the right MD5; write it into
     ``root`` atomically (a failed download leaves no partial file)."""
     gz = f"{name}.gz"
     errors = []
-    for mirror in MIRRORS:
+    for mirror in mirrors:
         url = mirror + gz
         try:
             data = _fetch(url)
@@ -125,59 +129,107 @@ def _download(root: Path, name: str) -> Path:
             errors.append(f"{url}: {type(e).__name__}: {e}")
             continue
         digest = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        if digest != MD5[gz]:
-            errors.append(f"{url}: MD5 mismatch (got {digest}, expected {MD5[gz]})")
+        if digest != md5[gz]:
+            errors.append(f"{url}: MD5 mismatch (got {digest}, expected {md5[gz]})")
             continue
         root.mkdir(parents=True, exist_ok=True)
         target = root / gz
         atomic_write(target, lambda f, data=data: f.write(data))
         return target
     raise RuntimeError(
-        f"mnist: could not download {gz}:\n  " + "\n  ".join(errors) + f"\nTo fix: "
-        f"{_manual_hint(root, [name])}, or check your network connection and retry."
+        f"{what}: could not download {gz}:\n  " + "\n  ".join(errors) + f"\nTo fix: download "
+        f"{gz} from {mirrors[0]} into {root}, or check your network connection and retry."
     )
 
 
-def mnist(root: str | os.PathLike, train: bool = True, download: bool = False) -> TensorDataset:
-    """The MNIST training (60,000) or test (10,000) set as a ``TensorDataset`` of ``(x, y)``.
+def load_idx_dataset(
+    what: str,
+    root: str | os.PathLike | None,
+    train: bool,
+    download: bool,
+    *,
+    layout: str,
+    system_dir: Path,
+    system_hint: str,
+    mirrors: tuple[str, ...],
+    md5: dict[str, str],
+    classes: list[str],
+) -> TensorDataset:
+    """An MNIST-format data set (four IDX files) as a ``TensorDataset`` of ``(x, y)``.
 
-    x: float32 (N, 1, 28, 28), grey levels scaled from 0..255 to [0, 1]; y: int64 (N,), 0..9.
-
-    Looks for the IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
-    ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each raw or ``.gz``) in ``root``
-    or ``root/MNIST/raw``. With ``download=True`` missing files are fetched from ``MIRRORS``,
-    checked against the published MD5 sums and stored in ``root``.
+    The files are looked for in ``root`` (and torchvision's ``root/<layout>/raw``), then in
+    ``system_dir``; with ``download=True`` the missing ones are fetched from ``mirrors``,
+    checked against ``md5`` and stored in ``root`` (default: the cache folder).
     """
-    root = Path(root).expanduser()
     names = list(_FILES[bool(train)])
-    paths = {n: _find(root, n) for n in names}
+    folders = [system_dir]
+    if root is not None:
+        root = Path(root).expanduser()
+        folders = [root, root / layout / "raw", system_dir]
+    paths = {n: _find(folders, n) for n in names}
     missing = [n for n, p in paths.items() if p is None]
     if missing and not download:
+        looked = ", ".join(str(f) for f in folders)
+        files = ", ".join(f"{n}.gz" for n in missing)
         raise FileNotFoundError(
-            f"mnist: {', '.join(missing)} (.gz or raw) not found in {root}. Pass download=True, "
-            f"or {_manual_hint(root, missing)}."
+            f"{what}: {', '.join(missing)} (.gz or raw) not found in {looked}. Three ways to get "
+            f"them: pass root= a folder that holds {files}; or {system_hint} (it puts them in "
+            f"{system_dir}); or pass download=True to fetch them from {mirrors[0]}."
         )
+    target = root if root is not None else default_cache_dir() / layout
     for n in missing:
-        paths[n] = _download(root, n)
+        paths[n] = _download(what, target, n, mirrors, md5)
 
-    images = _read_idx_file(paths[names[0]])
-    labels = _read_idx_file(paths[names[1]])
+    images = _read_idx_file(paths[names[0]], what)
+    labels = _read_idx_file(paths[names[1]], what)
     if images.ndim != 3 or images.dtype != np.uint8:
         raise ValueError(
-            f"mnist: {paths[names[0]]} should hold uint8 images (N, H, W) (magic 0x00000803), "
+            f"{what}: {paths[names[0]]} should hold uint8 images (N, H, W) (magic 0x00000803), "
             f"got {images.dtype} {images.shape}"
         )
     if labels.ndim != 1 or labels.dtype != np.uint8:
         raise ValueError(
-            f"mnist: {paths[names[1]]} should hold uint8 labels (N,) (magic 0x00000801), "
+            f"{what}: {paths[names[1]]} should hold uint8 labels (N,) (magic 0x00000801), "
             f"got {labels.dtype} {labels.shape}"
         )
     if len(images) != len(labels):
         raise ValueError(
-            f"mnist: {len(images)} images but {len(labels)} labels "
+            f"{what}: {len(images)} images but {len(labels)} labels "
             f"({paths[names[0]].name}, {paths[names[1]].name})"
         )
-    if labels.size and labels.max() > 9:
-        raise ValueError(f"mnist: {paths[names[1]]} has label {labels.max()}, expected 0..9")
+    if labels.size and labels.max() >= len(classes):
+        raise ValueError(
+            f"{what}: {paths[names[1]]} has label {labels.max()}, expected 0..{len(classes) - 1}"
+        )
     x = (images.astype(np.float32) / 255.0)[:, None]  # (N, 1, H, W)
-    return TensorDataset(x, labels.astype(np.int64))
+    dataset = TensorDataset(x, labels.astype(np.int64))
+    dataset.classes = list(classes)
+    return dataset
+
+
+def mnist(
+    root: str | os.PathLike | None = None, train: bool = True, download: bool = False
+) -> TensorDataset:
+    """The MNIST training (60,000) or test (10,000) set as a ``TensorDataset`` of ``(x, y)``.
+
+    x: float32 (N, 1, 28, 28), grey levels scaled from 0..255 to [0, 1]; y: int64 (N,), 0..9;
+    ``classes`` names the ten labels.
+
+    Looks for the IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+    ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each raw or ``.gz``) in ``root``
+    or ``root/MNIST/raw``, then in ``/usr/share/datasets/mnist``. With ``download=True``
+    missing files are fetched from ``MIRRORS``, checked against the published MD5 sums and
+    stored in ``root`` (default: the cache folder, see ``default_cache_dir``).
+    """
+    return load_idx_dataset(
+        "mnist",
+        root,
+        train,
+        download,
+        layout="MNIST",
+        system_dir=SYSTEM_DIR,
+        system_hint="put a copy of MNIST there",
+        mirrors=MIRRORS,
+        md5=MD5,
+        classes=CLASSES,
+    )
