@@ -24,6 +24,7 @@ __all__ = [
     "to_numpy",
     "scatter_add",
     "sliding_window_view",
+    "accumulate",
     "erf",
     "from_dlpack",
     "CUDA_INSTALL_HINT",
@@ -143,6 +144,24 @@ def sliding_window_view(x: Any, window_shape: tuple[int, ...], axis: tuple[int, 
     if xp is np:
         return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
     return xp.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
+
+
+def accumulate(ufunc_name: str, x: Any, axis: int) -> Any:
+    """``xp.<ufunc_name>.accumulate(x, axis)`` (a running maximum, minimum, ...). NumPy has it
+    for every ufunc; CuPy versions without it get a loop over the axis (one kernel a step)."""
+    xp = get_array_module(x)
+    ufunc = getattr(xp, ufunc_name)
+    if xp is np or hasattr(ufunc, "accumulate"):
+        try:
+            return ufunc.accumulate(x, axis=axis)
+        except NotImplementedError:  # CuPy: accumulate exists for some ufuncs only
+            pass
+    out = x.copy()
+    for i in range(1, x.shape[axis]):
+        here = (slice(None),) * axis + (i,)
+        before = (slice(None),) * axis + (i - 1,)
+        out[here] = ufunc(out[before], x[here])
+    return out
 
 
 def erf(x: Any) -> Any:
