@@ -593,6 +593,8 @@ class Tensor:
         axis = dim if dim is not None else axis
         if axis is None:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        elif isinstance(axis, (tuple, list)) and not axis:
+            return self
         else:
             axes = R.normalize_axes(axis, self.ndim, "squeeze")
             axes = tuple(a for a in axes if self.shape[a] == 1)  # PyTorch: non-1 axes are left
@@ -824,8 +826,8 @@ class Tensor:
 
     def _extreme(self, dim, keepdim: bool, largest: bool, op: str) -> Tensor:
         """amax/amin over ``dim`` (None or () for all), ties sharing the gradient."""
-        every = dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
-        axes = R.normalize_axes(None if every else dim, self.ndim, op)
+        axes = R.normalize_axes(dim, self.ndim, op)
+        every = dim is None or (isinstance(dim, (tuple, list)) and not dim)
         R.check_reducible(self.shape, None if every else axes, op)
         return (R.Max if largest else R.Min).apply(self, axis=axes, keepdim=keepdim)
 

@@ -38,11 +38,12 @@ def normalize_dim(dim, ndim: int, op: str, *, new_axis: bool = False) -> int:
 
 
 def normalize_axes(axis, ndim: int, op: str) -> tuple[int, ...]:
-    """``None`` → every axis; an int or a sequence of ints → a sorted tuple of non-negative
-    axes, each checked by ``normalize_dim`` (a repeated axis is a ``RuntimeError``)."""
-    if axis is None:
+    """``None`` or ``()`` → every axis (as PyTorch's ``dim=()``); an int or a sequence of ints
+    → a sorted tuple of non-negative axes, each checked by ``normalize_dim`` (a repeated axis
+    is a ``RuntimeError``)."""
+    axes = (axis,) if axis is None or not isinstance(axis, (tuple, list)) else tuple(axis)
+    if axis is None or not axes:
         return tuple(range(ndim))
-    axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
     out = [normalize_dim(a, ndim, op) for a in axes]
     for a in out:
         if out.count(a) > 1:
