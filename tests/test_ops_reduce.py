@@ -49,7 +49,10 @@ REDUCTIONS = [
     ),
     Reduction("mean", lambda x, a, k: x.mean(a, k), lambda x, a, k: np.mean(x, a, keepdims=k)),
     Reduction(
-        "amax", lambda x, a, k: x.amax(a, k), lambda x, a, k: np.max(x, a, keepdims=k), distinct=True
+        "amax",
+        lambda x, a, k: x.amax(a, k),
+        lambda x, a, k: np.max(x, a, keepdims=k),
+        distinct=True,
     ),
     Reduction(
         "amin",
