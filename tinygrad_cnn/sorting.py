@@ -61,12 +61,14 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     return _input(input, "argmin").argmin(dim, keepdim)
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-    return _input(input, "sort").sort(dim, descending, stable)
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+    return _input(input, "sort").sort(dim, descending, stable=stable)
 
 
-def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-    return _input(input, "argsort").argsort(dim, descending, stable)
+def argsort(
+    input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False
+) -> Tensor:
+    return _input(input, "argsort").argsort(dim, descending, stable=stable)
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:

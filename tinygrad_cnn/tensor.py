@@ -64,7 +64,9 @@ class Tensor:
     ``.device``. Autograd: ``.requires_grad``, ``.grad``, ``.backward()``, ``.detach()``; a
     tensor made by an operation records it in ``.op`` (a ``Function``) and its inputs in
     ``.parents``. Operators ``+ - * / ** @`` and comparisons broadcast like NumPy; reductions
-    (``sum``, ``mean``, ``max``, ...) take ``axis=`` (alias ``dim=``) and ``keepdim=``. Functions
+    (``sum``, ``mean``, ``amax``, ...) take ``dim=`` (alias ``axis=``) and ``keepdim=``; as in
+    PyTorch, ``max(dim)``/``min(dim)``, ``sort``, ``topk``, ``kthvalue``, ``median(dim)``,
+    ``mode`` and ``cummax``/``cummin`` return a named tuple ``(values, indices)``. Functions
     of several tensors (``cat``, ``stack``, ``where``) and constructors (``zeros``, ``randn``,
     ...) live in the ``tinygrad_cnn`` namespace; CNN layers in ``tinygrad_cnn.functional``.
     """
@@ -721,14 +723,14 @@ class Tensor:
         """The index of the first minimum (NaN counts as the smallest); see ``argmax``."""
         return self._arg_extreme(_dim_or_axis(dim, axis, "argmin"), keepdim, False, "argmin")
 
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
         """``(values, indices)`` sorted along ``dim``. The sort is always stable (equal values
         keep their order); NaN sorts as the largest value."""
         d = R.normalize_dim(dim, self.ndim, "sort")
         order = S.sort_indices(self._at_least_1d()._data, d, descending)
         return self._gathered(order, d, False, RT.sort)
 
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
         """The indices (int64) that sort the tensor along ``dim``: ``sort(...).indices``."""
         d = R.normalize_dim(dim, self.ndim, "argsort")
         order = S.sort_indices(self._at_least_1d()._data, d, descending)

@@ -86,8 +86,9 @@ class Sum(Function):
 
 class Max(Function):
     """Maximum over axes (``amax``, and ``max()`` without a dim); the gradient is shared
-    equally among tied maxima, as PyTorch does for these two. Empty reduced axes are the
-    caller's to reject (``check_reducible``)."""
+    equally among tied maxima, as PyTorch does for these two (and among the NaNs where the
+    result is NaN, as PyTorch's ``max()``). Empty reduced axes are the caller's to reject
+    (``check_reducible``)."""
 
     pick = "max"
 
@@ -95,7 +96,7 @@ class Max(Function):
         xp = self.xp
         top = getattr(xp, self.pick)(x, axis=axis, keepdims=True)
         if x.dtype.kind == "f":  # integer and bool results carry no gradient
-            mask = x == top
+            mask = (x == top) | (xp.isnan(x) & xp.isnan(top))  # a NaN result: shared by the NaNs
             self.save_for_backward(mask / xp.sum(mask, axis=axis, keepdims=True, dtype=x.dtype))
         return top if keepdim else xp.squeeze(top, axis=axis)
 
