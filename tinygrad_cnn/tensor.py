@@ -506,6 +506,7 @@ class Tensor:
         correction: int = 1,
         unbiased: bool | None = None,
     ) -> Tensor:
+        R.normalize_axes(dim if dim is not None else axis, self.ndim, "std")  # errors name std
         return self.var(axis, keepdim, dim=dim, correction=correction, unbiased=unbiased).sqrt()
 
     def _shift_for_exp(self, axes: tuple[int, ...]) -> Tensor:
@@ -521,9 +522,10 @@ class Tensor:
         """log Σ exp(x), stable: the maximum is subtracted first (as a constant). Over an
         empty axis: −inf, as in PyTorch."""
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "logsumexp")
+        if any(self.shape[a] == 0 for a in axes):  # log 0, without the log (and its warning)
+            return self.sum(axes, keepdim) - math.inf
         top = self._shift_for_exp(axes)
-        with np.errstate(divide="ignore"):  # log 0 = −inf over empty axes
-            out = (self - top).exp().sum(axes, keepdim=True).log() + top
+        out = (self - top).exp().sum(axes, keepdim=True).log() + top
         return out if keepdim else out.squeeze(axes)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
@@ -532,8 +534,9 @@ class Tensor:
         axes = (R.normalize_dim(dim if dim is not None else axis, self.ndim, "log_softmax"),)
         axes = axes if self.ndim else ()
         shifted = self - self._shift_for_exp(axes)
-        with np.errstate(divide="ignore"):  # an empty axis: log 0, never used
-            return shifted - shifted.exp().sum(axes, keepdim=True).log()
+        if any(self.shape[a] == 0 for a in axes):  # nothing to normalise
+            return shifted
+        return shifted - shifted.exp().sum(axes, keepdim=True).log()
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         dim = dim if dim is not None else axis
