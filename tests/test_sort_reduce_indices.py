@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
+from tinygrad_cnn import backend
 from tinygrad_cnn.ops.index import GatherAlong, ScatterAddAlong, gather_along
 from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import shapes, tensors
@@ -591,3 +592,45 @@ def test_gather_along_checks_its_arguments():
         gather_along(tg.Tensor([[1.0, 2.0], [3.0, 4.0]]), tg.Tensor([[1], [0]]), 1).numpy(),
         [[2.0], [3.0]],
     )
+
+
+# ------------------------------------------------------------------------------ CuPy
+def _cuda_or_skip() -> None:
+    try:
+        cupy = backend.cupy_module()
+        float(cupy.arange(4, dtype=cupy.float32).sum())  # compiles and runs one kernel
+    except Exception as e:  # no CuPy, no device, or a driver that cannot run a kernel
+        pytest.skip(f"no usable CUDA GPU: {type(e).__name__}: {e}")
+
+
+@pytest.mark.parametrize("with_nan", [False, True], ids=["ties", "nan"])
+@pytest.mark.parametrize("op", OPS, ids=str)
+def test_cuda_matches_cpu(op: IndexOp, with_nan: bool):
+    _cuda_or_skip()
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 3, (3, 5, 4)).astype(np.float64)  # many ties
+    if with_nan:
+        a[rng.random(a.shape) < 0.2] = math.nan
+    for dim in range(-3, 3):
+        x = tg.Tensor(a, requires_grad=True)
+        g = tg.Tensor(a, device="cuda", requires_grad=True)
+        (values, indices), (g_values, g_indices) = op.ours(x, dim), op.ours(g, dim)
+        assert g_values.device == g_indices.device == "cuda"
+        np.testing.assert_array_equal(g_indices.numpy(), indices.numpy())
+        np.testing.assert_array_equal(g_values.numpy(), values.numpy())
+        v = rng.standard_normal(values.shape)
+        (values * tg.Tensor(v)).sum().backward()
+        (g_values * tg.Tensor(v, device="cuda")).sum().backward()
+        np.testing.assert_allclose(g.grad.numpy(), x.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("ufunc", [np.maximum, np.minimum, np.add])
+def test_the_doubling_scan_is_the_running_ufunc(ufunc):
+    # the CuPy fallback of backend.accumulate, checked here on NumPy arrays
+    rng = np.random.default_rng(1)
+    for shape, axis in [((13,), 0), ((4, 9), 1), ((5, 3, 2), 0), ((2, 0), 1)]:
+        x = rng.integers(0, 9, shape).astype(np.float64)
+        if x.size:
+            x.reshape(-1)[3 % x.size] = math.nan
+        want = ufunc.accumulate(x, axis=axis)
+        np.testing.assert_array_equal(backend.doubling_scan(ufunc, x, axis), want)

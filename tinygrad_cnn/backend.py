@@ -25,6 +25,7 @@ __all__ = [
     "scatter_add",
     "sliding_window_view",
     "accumulate",
+    "doubling_scan",
     "erf",
     "from_dlpack",
     "CUDA_INSTALL_HINT",
@@ -147,20 +148,28 @@ def sliding_window_view(x: Any, window_shape: tuple[int, ...], axis: tuple[int, 
 
 
 def accumulate(ufunc_name: str, x: Any, axis: int) -> Any:
-    """``xp.<ufunc_name>.accumulate(x, axis)`` (a running maximum, minimum, ...). NumPy has it
-    for every ufunc; CuPy versions without it get a loop over the axis (one kernel a step)."""
+    """``xp.<ufunc_name>.accumulate(x, axis)`` for an associative ufunc (a running maximum,
+    minimum, ...). NumPy has it for every ufunc; where CuPy lacks it, a scan by doubling
+    steps (log₂ n elementwise calls): after the step of width w every element combines the
+    w before it."""
     xp = get_array_module(x)
     ufunc = getattr(xp, ufunc_name)
-    if xp is np or hasattr(ufunc, "accumulate"):
-        try:
-            return ufunc.accumulate(x, axis=axis)
-        except NotImplementedError:  # CuPy: accumulate exists for some ufuncs only
-            pass
-    out = x.copy()
-    for i in range(1, x.shape[axis]):
-        here = (slice(None),) * axis + (i,)
-        before = (slice(None),) * axis + (i - 1,)
-        out[here] = ufunc(out[before], x[here])
+    if xp is np:
+        return ufunc.accumulate(x, axis=axis)
+    try:
+        return ufunc.accumulate(x, axis=axis)
+    except (AttributeError, NotImplementedError, TypeError):
+        return doubling_scan(ufunc, x, axis)
+
+
+def doubling_scan(ufunc: Any, x: Any, axis: int) -> Any:
+    """The running ``ufunc`` along ``axis`` by doubling steps (any backend)."""
+    out, n, width = x.copy(), x.shape[axis], 1
+    while width < n:
+        later = (slice(None),) * axis + (slice(width, None),)
+        earlier = (slice(None),) * axis + (slice(None, n - width),)
+        out[later] = ufunc(out[later], out[earlier])  # the right side is read before writing
+        width *= 2
     return out
 
 
