@@ -691,22 +691,12 @@ class Tensor:
         PyTorch). ``max(dim, keepdim=False)``: the named tuple ``(values, indices)`` of the
         maxima along ``dim`` and the first index of each (NaN counts as the largest); the
         gradient goes to that index only. ``max(other)``: the elementwise maximum."""
-        if isinstance(dim, Tensor):
-            return self.maximum(dim)
-        dim = _dim_or_axis(dim, axis, "max")
-        if dim is None:
-            return self._extreme(None, False, True, "max")
-        return self._extreme_along(dim, keepdim, True, "max")
+        return self._max_or_min(dim, keepdim, axis, True)
 
     def min(self, dim=None, keepdim: bool = False, *, axis=None):
         """As ``max``, for the smallest: ``min()``, ``min(dim)`` → ``(values, indices)``,
         ``min(other)`` (the elementwise minimum)."""
-        if isinstance(dim, Tensor):
-            return self.minimum(dim)
-        dim = _dim_or_axis(dim, axis, "min")
-        if dim is None:
-            return self._extreme(None, False, False, "min")
-        return self._extreme_along(dim, keepdim, False, "min")
+        return self._max_or_min(dim, keepdim, axis, False)
 
     def amax(self, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
         """The maximum over one or several dims (``()``/``None``: all); tied maxima share the
@@ -744,14 +734,8 @@ class Tensor:
         along ``dim``, in sorted order (also for ``sorted=False``); among equal values the
         lower index comes first."""
         d = R.normalize_dim(dim, self.ndim, "topk")
-        x = self._at_least_1d()
-        n, k = x.shape[d], _int_arg(k, "topk", "k")
-        if not 0 <= k <= n:
-            raise RuntimeError(
-                f"topk: k ({k}) is out of range for dimension {dim} of size {n} (shape "
-                f"{self.shape})"
-            )
-        order = S.sort_indices(x._data, d, descending=largest)
+        k = self._checked_k(k, d, 0, "topk")
+        order = S.sort_indices(self._at_least_1d()._data, d, descending=largest)
         order = order[(slice(None),) * d + (slice(0, k if self.ndim else 1),)]
         return self._gathered(order, d, False, RT.topk)
 
@@ -760,16 +744,20 @@ class Tensor:
         ``dim``; among equal values the lower index counts as the smaller."""
         d = R.normalize_dim(dim, self.ndim, "kthvalue")
         R.check_reducible(self.shape, (d,), "kthvalue")
-        x = self._at_least_1d()
-        n, k = x.shape[d], _int_arg(k, "kthvalue", "k")
-        if not 1 <= k <= n:
-            raise RuntimeError(
-                f"kthvalue: k ({k}) is out of range for dimension {dim} of size {n} "
-                f"(expected 1 <= k <= {n})"
-            )
-        order = S.sort_indices(x._data, d)
+        k = self._checked_k(k, d, 1, "kthvalue")
+        order = S.sort_indices(self._at_least_1d()._data, d)
         index = order[(slice(None),) * d + (slice(k - 1, k),)]
         return self._gathered(index, d, not keepdim, RT.kthvalue)
+
+    def _checked_k(self, k: Any, dim: int, lowest: int, op: str) -> int:
+        """``k`` as an int in [lowest, n] for the n elements along ``dim`` (RuntimeError)."""
+        n, k = self._at_least_1d().shape[dim], _int_arg(k, op, "k")
+        if not lowest <= k <= n:
+            raise RuntimeError(
+                f"{op}: k ({k}) is out of range for dimension {dim} of size {n} "
+                f"(expected {lowest} <= k <= {n})"
+            )
+        return k
 
     def median(self, dim: int | None = None, keepdim: bool = False):
         """``median()``: the lower median of all elements, 0-d (of 2n values the n-th smallest;
@@ -828,6 +816,15 @@ class Tensor:
         elif squeeze:
             values, indices = values.squeeze(dim), indices.squeeze(dim)
         return result(values, indices)
+
+    def _max_or_min(self, dim, keepdim: bool, axis, largest: bool):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if largest else self.minimum(dim)
+        op = "max" if largest else "min"
+        dim = _dim_or_axis(dim, axis, op)
+        if dim is None:
+            return self._extreme(None, False, largest, op)
+        return self._extreme_along(dim, keepdim, largest, op)
 
     def _extreme(self, dim, keepdim: bool, largest: bool, op: str) -> Tensor:
         """amax/amin over ``dim`` (None or () for all), ties sharing the gradient."""
