@@ -776,10 +776,10 @@ class Tensor:
         top = flat._data[S.median_indices(flat._data, 0)]  # (1,)
         if self.dtype.kind != "f":
             return Tensor(top.reshape(()))
-        ties = flat._data == top
-        ties |= xp.isnan(flat._data) & xp.isnan(top)
-        # the maximum of the tied medians (−inf elsewhere): its gradient splits among them
-        return where(Tensor(ties), flat, -math.inf).amax()
+        ties = (flat._data == top) | (xp.isnan(flat._data) & xp.isnan(top))
+        tied = Tensor(xp.flatnonzero(ties).astype(np.int64))
+        # the maximum of the tied medians (all equal): its gradient splits among them
+        return I.GatherAlong.apply(flat, tied, dim=0).amax()
 
     def mode(self, dim: int = -1, keepdim: bool = False):
         """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally
