@@ -7,8 +7,9 @@ y.backward()
 x.grad
 
 Where things are: ``Tensor`` and the constructors (``zeros``, ``randn``, ``arange``, ...),
-``grad``, ``no_grad``, ``manual_seed``, ``save``/``load`` and ``Function`` (the base class of
-every differentiable primitive, yours too) here; layers and losses as functions
+the reductions with indices as functions (``max``, ``sort``, ``topk``, ...; their named tuples
+in ``return_types``), ``grad``, ``no_grad``, ``manual_seed``, ``save``/``load`` and ``Function``
+(the base class of every differentiable primitive, yours too) here; layers and losses as functions
 in ``tinygrad_cnn.functional``, as modules in ``tinygrad_cnn.nn``; optimizers and schedulers in
 ``tinygrad_cnn.optim``; ``DataLoader`` and the data sets in ``tinygrad_cnn.data``; ``gradcheck``
 in ``tinygrad_cnn.testing``.
