@@ -313,6 +313,9 @@ def test_the_course_idiom_for_accuracy():
     assert out.max(dim=1).indices.tolist() == [1, 0]
     assert out.max(1).values.tolist() == [2.0, 5.0]
     assert tg.max(out, 1).indices.tolist() == pred.tolist() == out.argmax(1).tolist()
+    batch = tg.Tensor(np.eye(10)[np.arange(64) % 10] + 0.5)  # 64 rows, the hot class first
+    _, pred = batch.max(1)
+    assert pred.shape == (64,) and pred.tolist() == (np.arange(64) % 10).tolist()
 
 
 @pytest.mark.parametrize(
