@@ -24,6 +24,7 @@ __all__ = [
     "to_numpy",
     "scatter_add",
     "sliding_window_view",
+    "stable_argsort",
     "accumulate",
     "doubling_scan",
     "erf",
@@ -145,6 +146,15 @@ def sliding_window_view(x: Any, window_shape: tuple[int, ...], axis: tuple[int, 
     if xp is np:
         return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
     return xp.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
+
+
+def stable_argsort(x: Any, axis: int) -> Any:
+    """Indices that sort ``x`` along ``axis``, equal elements keeping their order. NumPy needs
+    ``kind="stable"``; CuPy's sort is always stable (older versions take no ``kind``)."""
+    xp = get_array_module(x)
+    if xp is np:
+        return np.argsort(x, axis=axis, kind="stable")
+    return xp.argsort(x, axis=axis)
 
 
 def accumulate(ufunc_name: str, x: Any, axis: int) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import accumulate, get_array_module
+from ..backend import accumulate, get_array_module, stable_argsort
 from .reduce import kept_shape
 
 __all__ = [
@@ -28,10 +28,10 @@ def sort_indices(x, axis: int, descending: bool = False):
     keep their order of index, NaN first when descending, last when ascending)."""
     xp = get_array_module(x)
     if not descending:
-        return xp.argsort(x, axis=axis, kind="stable").astype(np.int64, copy=False)
+        return stable_argsort(x, axis).astype(np.int64, copy=False)
     # sort the reversed array ascending and reverse the result: ties stay in index order
     n = x.shape[axis]
-    order = xp.argsort(xp.flip(x, axis=axis), axis=axis, kind="stable")
+    order = stable_argsort(xp.flip(x, axis=axis), axis)
     return ((n - 1) - xp.flip(order, axis=axis)).astype(np.int64)
 
 
