@@ -259,7 +259,10 @@ def _reduction(name, method, ref, distinct=False, min_side=1):
 _reduction("sum", lambda x, a, k: x.sum(a, keepdim=k), lambda x, a, k: x.sum(a, keepdims=k))
 _reduction("mean", lambda x, a, k: x.mean(a, keepdim=k), lambda x, a, k: x.mean(a, keepdims=k))
 _reduction(
-    "max", lambda x, a, k: x.max(a, keepdim=k), lambda x, a, k: x.max(a, keepdims=k), distinct=True
+    "amax",
+    lambda x, a, k: x.amax(a, keepdim=k),
+    lambda x, a, k: x.max(a, keepdims=k),
+    distinct=True,
 )
 _reduction(
     "var",

@@ -200,8 +200,11 @@ def test_ties_split_the_gradient_like_torch():
     b = np.array([[1.0, 0.0, 2.0], [4.0, 3.0, 3.0]])
     check_parity(lambda a, b: a.maximum(b), torch.maximum, [a, b])
     check_parity(lambda a, b: a.minimum(b), torch.minimum, [a, b])
-    check_parity(lambda a: a.max(1), lambda a: torch.amax(a, 1), [a])
+    check_parity(lambda a: a.amax(1), lambda a: torch.amax(a, 1), [a])
     check_parity(lambda a: a.min(), lambda a: torch.amin(a), [a])
+    # with a dim, the gradient goes to the one index returned (the first tie)
+    check_parity(lambda a: a.max(1).values, lambda a: a.max(1).values, [a])
+    check_parity(lambda a: a.min(0).values, lambda a: a.min(0).values, [a])
     check_parity(lambda a: a.max(), lambda a: a.max(), [a])  # full max: ties share, too
     check_parity(lambda a: a.clip(2.0, 3.0), lambda a: torch.clamp(a, 2.0, 3.0), [a])
     check_parity(lambda a: a.relu(), torch.relu, [a - 2.0])
@@ -241,8 +244,8 @@ def _dims(axis, ndim):
 REDUCTIONS = {
     "sum": (lambda x, a, k: x.sum(a, k), lambda x, a, k: torch.sum(x, _dims(a, x.ndim), k)),
     "mean": (lambda x, a, k: x.mean(a, k), lambda x, a, k: torch.mean(x, _dims(a, x.ndim), k)),
-    "max": (lambda x, a, k: x.max(a, k), lambda x, a, k: torch.amax(x, _dims(a, x.ndim), k)),
-    "min": (lambda x, a, k: x.min(a, k), lambda x, a, k: torch.amin(x, _dims(a, x.ndim), k)),
+    "amax": (lambda x, a, k: x.amax(a, k), lambda x, a, k: torch.amax(x, _dims(a, x.ndim), k)),
+    "amin": (lambda x, a, k: x.amin(a, k), lambda x, a, k: torch.amin(x, _dims(a, x.ndim), k)),
     "var": (lambda x, a, k: x.var(a, k), lambda x, a, k: torch.var(x, _dims(a, x.ndim), keepdim=k)),
     "var0": (
         lambda x, a, k: x.var(a, k, correction=0),

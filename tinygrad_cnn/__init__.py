@@ -7,8 +7,9 @@ y.backward()
 x.grad
 
 Where things are: ``Tensor`` and the constructors (``zeros``, ``randn``, ``arange``, ...),
-``grad``, ``no_grad``, ``manual_seed``, ``save``/``load`` and ``Function`` (the base class of
-every differentiable primitive, yours too) here; layers and losses as functions
+the reductions with indices as functions (``max``, ``sort``, ``topk``, ...; their named tuples
+in ``return_types``), ``grad``, ``no_grad``, ``manual_seed``, ``save``/``load`` and ``Function``
+(the base class of every differentiable primitive, yours too) here; layers and losses as functions
 in ``tinygrad_cnn.functional``, as modules in ``tinygrad_cnn.nn``; optimizers and schedulers in
 ``tinygrad_cnn.optim``; ``DataLoader`` and the data sets in ``tinygrad_cnn.data``; ``gradcheck``
 in ``tinygrad_cnn.testing``.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import data, functional, models, nn, optim, testing
+from . import data, functional, models, nn, optim, return_types, testing
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, toposort
 from .creation import (
     arange,
@@ -44,6 +45,22 @@ from .creation import (
 from .function import Function
 from .random import manual_seed
 from .serialization import load, save
+from .sorting import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    argsort,
+    cummax,
+    cummin,
+    kthvalue,
+    max,
+    median,
+    min,
+    mode,
+    sort,
+    topk,
+)
 from .tensor import Tensor, cat, chunk, maximum, minimum, split, stack, where
 
 float32 = np.dtype(np.float32)
@@ -81,6 +98,21 @@ __all__ = [
     "where",
     "maximum",
     "minimum",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "sort",
+    "argsort",
+    "topk",
+    "kthvalue",
+    "median",
+    "mode",
+    "cummax",
+    "cummin",
+    "return_types",
     "grad",
     "no_grad",
     "enable_grad",

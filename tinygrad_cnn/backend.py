@@ -26,6 +26,9 @@ __all__ = [
     "to_numpy",
     "scatter_add",
     "sliding_window_view",
+    "stable_argsort",
+    "accumulate",
+    "doubling_scan",
     "erf",
     "from_dlpack",
     "CUDA_INSTALL_HINT",
@@ -159,6 +162,41 @@ def sliding_window_view(x: Any, window_shape: tuple[int, ...], axis: tuple[int, 
     if xp is np:
         return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
     return xp.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
+
+
+def stable_argsort(x: Any, axis: int) -> Any:
+    """Indices that sort ``x`` along ``axis``, equal elements keeping their order. NumPy needs
+    ``kind="stable"``; CuPy's sort is always stable (older versions take no ``kind``)."""
+    xp = get_array_module(x)
+    if xp is np:
+        return np.argsort(x, axis=axis, kind="stable")
+    return xp.argsort(x, axis=axis)
+
+
+def accumulate(ufunc_name: str, x: Any, axis: int) -> Any:
+    """``xp.<ufunc_name>.accumulate(x, axis)`` for an associative ufunc (a running maximum,
+    minimum, ...). NumPy has it for every ufunc; where CuPy lacks it, a scan by doubling
+    steps (log₂ n elementwise calls): after the step of width w every element combines the
+    w before it."""
+    xp = get_array_module(x)
+    ufunc = getattr(xp, ufunc_name)
+    if xp is np:
+        return ufunc.accumulate(x, axis=axis)
+    try:
+        return ufunc.accumulate(x, axis=axis)
+    except (AttributeError, NotImplementedError, TypeError):
+        return doubling_scan(ufunc, x, axis)
+
+
+def doubling_scan(ufunc: Any, x: Any, axis: int) -> Any:
+    """The running ``ufunc`` along ``axis`` by doubling steps (any backend)."""
+    out, n, width = x.copy(), x.shape[axis], 1
+    while width < n:
+        later = (slice(None),) * axis + (slice(width, None),)
+        earlier = (slice(None),) * axis + (slice(None, n - width),)
+        out[later] = ufunc(out[later], out[earlier])  # the right side is read before writing
+        width *= 2
+    return out
 
 
 def erf(x: Any) -> Any:

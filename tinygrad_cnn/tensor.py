@@ -14,13 +14,16 @@ from typing import Any
 import numpy as np
 
 from . import autograd
+from . import return_types as RT
 from .backend import device_of, get_array_module, normalize_device, to_device, to_numpy
 from .inplace import bump, check_writable, inplace
 from .ops import elementwise as E
+from .ops import index as I
 from .ops import linalg as L
 from .ops import movement as M
 from .ops import reduce as R
 from .random import default_rng
+from .ops import sort as S
 
 __all__ = ["Tensor", "as_tensor"]
 
@@ -63,7 +66,9 @@ class Tensor:
     ``.device``. Autograd: ``.requires_grad``, ``.grad``, ``.backward()``, ``.detach()``; a
     tensor made by an operation records it in ``.op`` (a ``Function``) and its inputs in
     ``.parents``. Operators ``+ - * / ** @`` and comparisons broadcast like NumPy; reductions
-    (``sum``, ``mean``, ``max``, ...) take ``axis=`` (alias ``dim=``) and ``keepdim=``. Functions
+    (``sum``, ``mean``, ``amax``, ...) take ``dim=`` (alias ``axis=``) and ``keepdim=``; as in
+    PyTorch, ``max(dim)``/``min(dim)``, ``sort``, ``topk``, ``kthvalue``, ``median(dim)``,
+    ``mode`` and ``cummax``/``cummin`` return a named tuple ``(values, indices)``. Functions
     of several tensors (``cat``, ``stack``, ``where``) and constructors (``zeros``, ``randn``,
     ...) live in the ``tinygrad_cnn`` namespace; CNN layers in ``tinygrad_cnn.functional``.
     """
@@ -185,7 +190,12 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return self.shape
+        if self.ndim == 0:
+            R.normalize_dim(dim, 0, "size")
+            raise IndexError("size: a 0-d tensor has no dimensions")
+        return self.shape[R.normalize_dim(dim, self.ndim, "size")]
 
     def numel(self) -> int:
         return int(math.prod(self.shape))
@@ -535,17 +545,10 @@ class Tensor:
     def mean(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "mean")
         count = math.prod(self.shape[a] for a in axes)
+        if count == 0:  # the mean of nothing is NaN, as in PyTorch (without NumPy's warning)
+            with np.errstate(invalid="ignore"):
+                return self.sum(axes, keepdim) / count
         return self.sum(axes, keepdim) / count
-
-    def max(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
-        axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "max")
-        return R.Max.apply(self, axis=axes, keepdim=keepdim)
-
-    def min(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
-        return -((-self).max(axis, keepdim, dim=dim))
-
-    amax = max
-    amin = min
 
     def var(
         self,
@@ -573,16 +576,24 @@ class Tensor:
         correction: int = 1,
         unbiased: bool | None = None,
     ) -> Tensor:
+        R.normalize_axes(dim if dim is not None else axis, self.ndim, "std")  # errors name std
         return self.var(axis, keepdim, dim=dim, correction=correction, unbiased=unbiased).sqrt()
 
     def _shift_for_exp(self, axes: tuple[int, ...]) -> Tensor:
-        """The maximum over ``axes`` (kept), as a constant; 0 where it is not finite."""
-        top = self.xp.max(self._data, axis=axes, keepdims=True)
-        return Tensor(self.xp.where(self.xp.isfinite(top), top, 0))
+        """The maximum over ``axes`` (kept), as a constant; 0 where it is not finite or where
+        the axes are empty."""
+        xp = self.xp
+        if any(self.shape[a] == 0 for a in axes):
+            return Tensor(xp.zeros(R.kept_shape(self.shape, axes), dtype=self.dtype))
+        top = xp.max(self._data, axis=axes, keepdims=True)
+        return Tensor(xp.where(xp.isfinite(top), top, 0))
 
     def logsumexp(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
-        """log Σ exp(x), stable: the maximum is subtracted first (as a constant)."""
+        """log Σ exp(x), stable: the maximum is subtracted first (as a constant). Over an
+        empty axis: −inf, as in PyTorch."""
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "logsumexp")
+        if any(self.shape[a] == 0 for a in axes):  # log 0, without the log (and its warning)
+            return self.sum(axes, keepdim) - math.inf
         top = self._shift_for_exp(axes)
         out = (self - top).exp().sum(axes, keepdim=True).log() + top
         return out if keepdim else out.squeeze(axes)
@@ -590,22 +601,17 @@ class Tensor:
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """x − logsumexp(x), computed as (x − max) − log Σ exp(x − max): subtracting the full
         logsumexp would round it at the scale of max (1e4 in float32 loses ~1e-3)."""
-        axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "log_softmax")
+        axes = (R.normalize_dim(dim if dim is not None else axis, self.ndim, "log_softmax"),)
+        axes = axes if self.ndim else ()
         shifted = self - self._shift_for_exp(axes)
+        if any(self.shape[a] == 0 for a in axes):  # nothing to normalise
+            return shifted
         return shifted - shifted.exp().sum(axes, keepdim=True).log()
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
-        return self.log_softmax(axis, dim=dim).exp()
-
-    def argmax(self, axis: int | None = None, keepdim: bool = False, *, dim=None) -> Tensor:
-        axis = dim if dim is not None else axis
-        out = self.xp.argmax(self._data, axis=axis)
-        if keepdim and axis is not None:
-            out = self.xp.expand_dims(out, axis)
-        return Tensor(out.astype(np.int64))
-
-    def argmin(self, axis: int | None = None, keepdim: bool = False, *, dim=None) -> Tensor:
-        return (-self).argmax(axis, keepdim, dim=dim)
+        dim = dim if dim is not None else axis
+        R.normalize_dim(dim, self.ndim, "softmax")
+        return self.log_softmax(dim).exp()
 
     # ---------------------------------------------------------------- movement
 
@@ -623,22 +629,38 @@ class Tensor:
     view = reshape
 
     def permute(self, *dims) -> Tensor:
-        dims = tuple(d % max(self.ndim, 1) for d in _shape_arg(dims))
-        if sorted(dims) != list(range(self.ndim)):
-            raise RuntimeError(f"permute: {dims} is not a permutation of the axes of {self.shape}")
+        given = _shape_arg(dims)
+        if len(given) != self.ndim:
+            raise RuntimeError(
+                f"permute: the tensor has {self.ndim} dimensions (shape {self.shape}) but the "
+                f"ordering {given} has {len(given)}"
+            )
+        dims = tuple(R.normalize_dim(d, self.ndim, "permute") for d in given)
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"permute: duplicate dims are not allowed, got {given}")
         if dims == tuple(range(self.ndim)):
             return self
         return M.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
+        d0 = R.normalize_dim(dim0, self.ndim, "transpose")
+        d1 = R.normalize_dim(dim1, self.ndim, "transpose")
+        if self.ndim == 0:
+            return self
         dims = list(range(self.ndim))
-        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        dims[d0], dims[d1] = dims[d1], dims[d0]
         return self.permute(*dims)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        start = R.normalize_dim(start_dim, self.ndim, "flatten")
+        end = R.normalize_dim(end_dim, self.ndim, "flatten")
+        if start > end:
+            raise RuntimeError(
+                f"flatten: start_dim cannot come after end_dim (got start_dim={start_dim}, "
+                f"end_dim={end_dim} for {self.ndim} dimensions)"
+            )
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
         shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
         return self.reshape(shape)
 
@@ -646,13 +668,16 @@ class Tensor:
         axis = dim if dim is not None else axis
         if axis is None:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        elif isinstance(axis, (tuple, list)) and not axis:
+            return self
         else:
-            axes = tuple(a % self.ndim for a in ((axis,) if isinstance(axis, int) else axis))
+            axes = R.normalize_axes(axis, self.ndim, "squeeze")
             axes = tuple(a for a in axes if self.shape[a] == 1)  # PyTorch: non-1 axes are left
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
 
-    def unsqueeze(self, axis: int) -> Tensor:
-        axis = axis % (self.ndim + 1)
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        axis = dim if dim is not None else axis
+        axis = R.normalize_dim(axis, self.ndim, "unsqueeze", new_axis=True)
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def expand(self, *shape) -> Tensor:
@@ -910,6 +935,176 @@ class Tensor:
         ghost.op, ghost.requires_grad, ghost.name = self.op, self.requires_grad, self.name
         ghost._counter = _FREED_COUNTER
         return ghost
+    # ---------------------------------------------------------------- reductions with indices
+
+    def max(self, dim=None, keepdim: bool = False, *, axis=None):
+        """``max()``: the largest element, 0-d (tied maxima share the gradient, as in
+        PyTorch). ``max(dim, keepdim=False)``: the named tuple ``(values, indices)`` of the
+        maxima along ``dim`` and the first index of each (NaN counts as the largest); the
+        gradient goes to that index only. ``max(other)``: the elementwise maximum."""
+        return self._max_or_min(dim, keepdim, axis, True)
+
+    def min(self, dim=None, keepdim: bool = False, *, axis=None):
+        """As ``max``, for the smallest: ``min()``, ``min(dim)`` → ``(values, indices)``,
+        ``min(other)`` (the elementwise minimum)."""
+        return self._max_or_min(dim, keepdim, axis, False)
+
+    def amax(self, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
+        """The maximum over one or several dims (``()``/``None``: all); tied maxima share the
+        gradient equally, as in PyTorch."""
+        return self._extreme(_dim_or_axis(dim, axis, "amax"), keepdim, True, "amax")
+
+    def amin(self, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
+        """The minimum over one or several dims; ties share the gradient, as ``amax``."""
+        return self._extreme(_dim_or_axis(dim, axis, "amin"), keepdim, False, "amin")
+
+    def argmax(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        """The index (int64) of the first maximum along ``dim``, or in the flattened tensor
+        (``dim=None``); NaN counts as the largest. The indices of ``max(dim)``."""
+        return self._arg_extreme(_dim_or_axis(dim, axis, "argmax"), keepdim, True, "argmax")
+
+    def argmin(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        """The index of the first minimum (NaN counts as the smallest); see ``argmax``."""
+        return self._arg_extreme(_dim_or_axis(dim, axis, "argmin"), keepdim, False, "argmin")
+
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
+        """``(values, indices)`` sorted along ``dim``. The sort is always stable (equal values
+        keep their order); NaN sorts as the largest value."""
+        d = R.normalize_dim(dim, self.ndim, "sort")
+        order = S.sort_indices(self._at_least_1d()._data, d, descending)
+        return self._gathered(order, d, False, RT.sort)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        """The indices (int64) that sort the tensor along ``dim``: ``sort(...).indices``."""
+        d = R.normalize_dim(dim, self.ndim, "argsort")
+        order = S.sort_indices(self._at_least_1d()._data, d, descending)
+        return Tensor(order.reshape(self.shape))
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements
+        along ``dim``, in sorted order (also for ``sorted=False``); among equal values the
+        lower index comes first."""
+        d = R.normalize_dim(dim, self.ndim, "topk")
+        k = self._checked_k(k, d, 0, "topk")
+        order = S.sort_indices(self._at_least_1d()._data, d, descending=largest)
+        order = order[(slice(None),) * d + (slice(0, k if self.ndim else 1),)]
+        return self._gathered(order, d, False, RT.topk)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+        """``(values, indices)`` of the ``k``-th smallest element (k = 1 is the minimum) along
+        ``dim``; among equal values the lower index counts as the smaller."""
+        d = R.normalize_dim(dim, self.ndim, "kthvalue")
+        R.check_reducible(self.shape, (d,), "kthvalue")
+        k = self._checked_k(k, d, 1, "kthvalue")
+        order = S.sort_indices(self._at_least_1d()._data, d)
+        index = order[(slice(None),) * d + (slice(k - 1, k),)]
+        return self._gathered(index, d, not keepdim, RT.kthvalue)
+
+    def _checked_k(self, k: Any, dim: int, lowest: int, op: str) -> int:
+        """``k`` as an int in [lowest, n] for the n elements along ``dim`` (RuntimeError)."""
+        n, k = self._at_least_1d().shape[dim], _int_arg(k, op, "k")
+        if not lowest <= k <= n:
+            raise RuntimeError(
+                f"{op}: k ({k}) is out of range for dimension {dim} of size {n} "
+                f"(expected {lowest} <= k <= {n})"
+            )
+        return k
+
+    def median(self, dim: int | None = None, keepdim: bool = False):
+        """``median()``: the lower median of all elements, 0-d (of 2n values the n-th smallest;
+        NaN if there is one; tied medians share the gradient, as in PyTorch).
+        ``median(dim)``: ``(values, indices)`` along ``dim``; the gradient goes to the index."""
+        if dim is not None:
+            d = R.normalize_dim(dim, self.ndim, "median")
+            R.check_reducible(self.shape, (d,), "median")
+            index = S.median_indices(self._at_least_1d()._data, d)
+            return self._gathered(index, d, not keepdim, RT.median)
+        xp, flat = self.xp, self.reshape(-1)
+        if flat.numel() == 0:
+            if self.dtype.kind != "f":
+                raise RuntimeError(f"median: the median of an empty {self.dtype} tensor")
+            return Tensor(xp.asarray(np.nan, dtype=self.dtype))
+        top = flat._data[S.median_indices(flat._data, 0)]  # (1,)
+        if self.dtype.kind != "f":
+            return Tensor(top.reshape(()))
+        ties = (flat._data == top) | (xp.isnan(flat._data) & xp.isnan(top))
+        tied = Tensor(xp.flatnonzero(ties).astype(np.int64))
+        # the maximum of the tied medians (all equal): its gradient splits among them
+        return I.GatherAlong.apply(flat, tied, dim=0).amax()
+
+    def mode(self, dim: int = -1, keepdim: bool = False):
+        """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally
+        frequent ones) and the index of its last occurrence; the gradient goes to that index."""
+        d = R.normalize_dim(dim, self.ndim, "mode")
+        R.check_reducible(self.shape, (d,), "mode")
+        index = S.mode_indices(self._at_least_1d()._data, d)
+        return self._gathered(index, d, not keepdim, RT.mode)
+
+    def cummax(self, dim: int):
+        """``(values, indices)``: the running maximum along ``dim`` and where it was attained
+        (on ties the latest index); gradients go to those indices."""
+        d = R.normalize_dim(dim, self.ndim, "cummax")
+        index = S.cumulative_indices(self._at_least_1d()._data, d, largest=True)
+        return self._gathered(index, d, False, RT.cummax)
+
+    def cummin(self, dim: int):
+        """``(values, indices)``: the running minimum along ``dim``; see ``cummax``."""
+        d = R.normalize_dim(dim, self.ndim, "cummin")
+        index = S.cumulative_indices(self._at_least_1d()._data, d, largest=False)
+        return self._gathered(index, d, False, RT.cummin)
+
+    def _at_least_1d(self) -> Tensor:
+        return self if self.ndim else self.reshape(1)
+
+    def _gathered(self, index: Any, dim: int, squeeze: bool, result: type):
+        """``result(values, indices)``: this tensor's elements at the int64 array ``index``
+        along ``dim`` (of the tensor seen as at least 1-D), differentiable in the values.
+        ``squeeze`` drops ``dim`` (a reduction without keepdim); a 0-d tensor gives 0-d."""
+        indices = Tensor(index)
+        values = I.GatherAlong.apply(self._at_least_1d(), indices, dim=dim)
+        if self.ndim == 0:
+            values, indices = values.reshape(()), indices.reshape(())
+        elif squeeze:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return result(values, indices)
+
+    def _max_or_min(self, dim, keepdim: bool, axis, largest: bool):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if largest else self.minimum(dim)
+        op = "max" if largest else "min"
+        dim = _dim_or_axis(dim, axis, op)
+        if dim is None:
+            return self._extreme(None, False, largest, op)
+        return self._extreme_along(dim, keepdim, largest, op)
+
+    def _extreme(self, dim, keepdim: bool, largest: bool, op: str) -> Tensor:
+        """amax/amin over ``dim`` (None or () for all), ties sharing the gradient."""
+        axes = R.normalize_axes(dim, self.ndim, op)
+        every = dim is None or (isinstance(dim, (tuple, list)) and not dim)
+        R.check_reducible(self.shape, None if every else axes, op)
+        return (R.Max if largest else R.Min).apply(self, axis=axes, keepdim=keepdim)
+
+    def _extreme_along(self, dim, keepdim: bool, largest: bool, op: str):
+        d = R.normalize_dim(dim, self.ndim, op)
+        R.check_reducible(self.shape, (d,), op)
+        x = self._at_least_1d()._data
+        pick = self.xp.argmax if largest else self.xp.argmin
+        index = pick(x, axis=d, keepdims=True).astype(np.int64)
+        return self._gathered(index, d, not keepdim, RT.max if largest else RT.min)
+
+    def _arg_extreme(self, dim, keepdim: bool, largest: bool, op: str) -> Tensor:
+        xp = self.xp
+        pick = xp.argmax if largest else xp.argmin
+        if dim is None:
+            R.check_reducible(self.shape, None, op)
+            index = pick(self._data.reshape(-1))
+            shape = (1,) * self.ndim if keepdim else ()
+            return Tensor(index.astype(np.int64).reshape(shape))
+        d = R.normalize_dim(dim, self.ndim, op)
+        R.check_reducible(self.shape, (d,), op)
+        if self.ndim == 0:
+            return Tensor(xp.zeros((), dtype=np.int64))
+        return Tensor(pick(self._data, axis=d, keepdims=keepdim).astype(np.int64))
 
     # ---------------------------------------------------------------- display
 
@@ -969,6 +1164,21 @@ def _shape_arg(shape: tuple) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _dim_or_axis(dim: Any, axis: Any, op: str) -> Any:
+    """The dim given as ``dim`` or by its NumPy name ``axis`` (not both)."""
+    if axis is None:
+        return dim
+    if dim is not None and dim != ():
+        raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; pass one")
+    return axis
+
+
+def _int_arg(value: Any, op: str, name: str) -> int:
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} ({value!r})")
+    return int(value)
+
+
 def _normalize_index(index: Any, x: Tensor) -> tuple:
     """Turn an index into a tuple of ints, slices, None, Ellipsis and backend arrays."""
     if not isinstance(index, tuple):
@@ -1006,7 +1216,12 @@ def cat(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> 
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     first = tensors[0]
-    axis = axis % first.ndim
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(
+                f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated"
+            )
+    axis = R.normalize_dim(axis, first.ndim, "cat")
     for t in tensors[1:]:
         if t.ndim != first.ndim or any(
             a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis
@@ -1020,21 +1235,27 @@ def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -
     """Join tensors of one shape along a new axis."""
     axis = dim if dim is not None else axis
     tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
     if len({t.shape for t in tensors}) > 1:
         shapes = [t.shape for t in tensors]
         raise RuntimeError(f"stack: all tensors need the same shape, got {shapes}")
+    axis = R.normalize_dim(axis, tensors[0].ndim, "stack", new_axis=True)
     return cat([t.unsqueeze(axis) for t in tensors], axis=axis)
 
 
 def split(x: Tensor, split_size_or_sections, axis: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``x`` along ``axis``: of equal size (an int; the last may be smaller) or of the
     given sizes (a list that sums to the axis length)."""
+    axis = R.normalize_dim(axis, x.ndim, "split")
+    if x.ndim == 0:
+        raise RuntimeError("split: cannot split a 0-d tensor")
     n = x.shape[axis]
-    axis = axis % x.ndim
     if isinstance(split_size_or_sections, int):
         if split_size_or_sections <= 0:
             raise ValueError(f"split: split size must be positive, got {split_size_or_sections}")
-        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+        step = split_size_or_sections
+        sizes = [min(step, n - s) for s in range(0, n, step)] or [0]  # empty: one empty piece
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
@@ -1050,7 +1271,10 @@ def chunk(x: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
     """``chunks`` pieces of (almost) equal size along ``axis``, as ``torch.chunk``."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    return split(x, -(-x.shape[axis] // chunks), axis)
+    axis = R.normalize_dim(axis, x.ndim, "chunk")
+    if x.ndim == 0:
+        raise RuntimeError("chunk: cannot split a 0-d tensor")
+    return split(x, max(-(-x.shape[axis] // chunks), 1), axis)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
