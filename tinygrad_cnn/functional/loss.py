@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from .backend import to_device
-from .ops import conv as _conv
-from .ops.im2col import output_size
-from .ops.loss import ClampedLog
-from .ops.norm import BatchNorm, batch_stats
-from .ops.pool import MaxPool2d, MaxUnpool2d, PoolGather, WindowSum, max_pool
-from .random import default_rng
-from .tensor import Tensor, as_tensor, where
+from ..backend import to_device
+from ..ops import conv as _conv
+from ..ops.im2col import output_size
+from ..ops.loss import ClampedLog
+from ..ops.norm import BatchNorm, batch_stats
+from ..ops.pool import MaxPool2d, MaxUnpool2d, PoolGather, WindowSum, max_pool
+from ..random import default_rng
+from ..tensor import Tensor, as_tensor, where
 
 __all__ = [
     # convolution
