@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from . import autograd
-from .backend import device_of, get_array_module, normalize_device, to_device, to_numpy
+from .backend import device, device_of, get_array_module, normalize_device, to_device, to_numpy
+from .dtypes import get_default_dtype, result_type
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import movement as M
@@ -22,23 +23,56 @@ from .ops import reduce as R
 
 __all__ = ["Tensor", "as_tensor"]
 
+# float32, the initial default; the current one is dtypes.get_default_dtype()
 _DEFAULT_FLOAT = np.dtype(np.float32)
+_DEVICES = {"cpu": device("cpu"), "cuda": device("cuda")}
+
+
+def _ragged(data: Any, dim: int = 0) -> str | None:
+    """Where a nested list stops being rectangular, in PyTorch's words (None if it is)."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return None
+    sized = [isinstance(d, (list, tuple)) for d in data]
+    if any(sized) and not all(sized):
+        return f"mixes sequences and numbers at dim {dim + 1}"
+    if not all(sized):
+        return None
+    n = len(data[0])
+    for d in data:
+        if len(d) != n:
+            return f"expected sequence of length {n} at dim {dim + 1} (got {len(d)})"
+    for d in data:
+        inner = _ragged(d, dim + 1)
+        if inner:
+            return inner
+    return None
 
 
 def _as_array(data: Any, dtype: Any) -> Any:
-    """The backend array for ``data``: arrays keep their dtype; Python floats become float32."""
+    """The backend array for ``data``: arrays keep their dtype; Python floats become the
+    default dtype (float32), Python ints int64."""
     if isinstance(data, Tensor):
         data = data._data
     xp = get_array_module(data)
     if xp is np and not isinstance(data, (np.ndarray, np.generic)):
-        arr = np.asarray(data)
+        if isinstance(data, (str, bytes)):
+            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}")
+        try:
+            arr = np.asarray(data)
+        except ValueError:
+            where = _ragged(data)
+            if where is None:
+                raise
+            raise ValueError(f"Tensor: cannot make a tensor from ragged lists: {where}") from None
         if arr.dtype.kind == "f" and dtype is None:
-            arr = arr.astype(_DEFAULT_FLOAT)
+            arr = arr.astype(get_default_dtype())
         elif arr.dtype.kind in "iu" and dtype is None:
             arr = arr.astype(np.int64)
+        elif arr.dtype.kind in "US":
+            raise TypeError(f"Tensor: cannot make a tensor from strings ({type(data).__name__})")
         elif arr.dtype.kind not in "fiub":
             kind = f"{type(data).__name__} ({arr.dtype})"
-            raise TypeError(f"Tensor: cannot make a tensor from {kind}")
+            raise RuntimeError(f"Tensor: cannot make a tensor from {kind}: no dtype for it")
     else:
         arr = xp.asarray(data)
     if dtype is not None:
@@ -50,8 +84,8 @@ class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data, dtype=None, device=None, requires_grad=False)``: ``data`` may be a number, a
-    nested list, a NumPy or CuPy array, or a Tensor. Python floats default to float32, Python
-    ints to int64.
+    nested list, a NumPy or CuPy array, or a Tensor. Python floats default to float32 (the
+    default dtype, ``tg.set_default_dtype``), Python ints to int64.
 
         x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
         loss = (x @ x.T).relu().sum()
@@ -109,8 +143,9 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        return device_of(self._data)
+    def device(self) -> device:
+        """``tg.device``: ``"cpu"`` or ``"cuda"`` (it compares equal to those strings)."""
+        return _DEVICES[device_of(self._data)]
 
     @property
     def xp(self):
@@ -261,28 +296,33 @@ class Tensor:
     # ---------------------------------------------------------------- helpers
 
     def _lift(self, other: Any) -> Tensor:
-        """A Python number or array as a tensor on this device (ints join floats as floats)."""
+        """A Python number or array as a tensor on this device; a number takes the dtype that
+        PyTorch's promotion gives it next to this tensor."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (bool, int, float)):
-            dtype = self.dtype
-            if isinstance(other, float) and dtype.kind != "f":
-                dtype = _DEFAULT_FLOAT
-            return Tensor(self.xp.asarray(other, dtype=dtype))
+            return Tensor(self.xp.asarray(other, dtype=result_type(self, other)))
         return Tensor(other, device=self.device)
 
+    def _promoted(self, other: Any) -> tuple[Tensor, Tensor]:
+        """``self`` and ``other`` as tensors of their common dtype (``tg.result_type``)."""
+        dtype = result_type(self, other)
+        b = self._lift(other)
+        a = self if self.dtype == dtype else self.to(dtype)
+        return a, (b if b.dtype == dtype else b.to(dtype))
+
     def _binary(self, fn, other: Any, reverse: bool = False) -> Tensor:
-        a, b = self, self._lift(other)
-        if a.dtype != b.dtype:  # float wins over int/bool; otherwise NumPy's promotion
-            if a.dtype.kind == "f" and b.dtype.kind != "f":
-                b = b.to(a.dtype)
-            elif b.dtype.kind == "f" and a.dtype.kind != "f":
-                a = a.to(b.dtype)
+        a, b = self._promoted(other)
         return fn.apply(b, a) if reverse else fn.apply(a, b)
 
     def _compare(self, other: Any, fn: Callable) -> Tensor:
-        other = self._lift(other)
-        return Tensor(fn(self._data, other._data))
+        a, b = self._promoted(other)
+        return Tensor(fn(a._data, b._data))
+
+    def _float(self) -> Tensor:
+        """This tensor, or for an integer/bool one its value in the default float dtype: the
+        input of every float function (exp, sigmoid, mean, softmax, ...), as in PyTorch."""
+        return self if self.dtype.kind == "f" else self.to(get_default_dtype())
 
     # ---------------------------------------------------------------- arithmetic
 
@@ -305,18 +345,25 @@ class Tensor:
         return self._binary(E.Mul, other, reverse=True)
 
     def __truediv__(self, other):
-        if self.dtype.kind != "f" and not (isinstance(other, Tensor) and other.dtype.kind == "f"):
-            return self.to(_DEFAULT_FLOAT) / other
+        if result_type(self, other).kind != "f":  # true division: integers give floats
+            return self._float() / other
         return self._binary(E.Div, other)
 
     def __rtruediv__(self, other):
-        if self.dtype.kind != "f":
-            return other / self.to(_DEFAULT_FLOAT)
+        if result_type(self, other).kind != "f":
+            return other / self._float()
         return self._binary(E.Div, other, reverse=True)
 
     def __pow__(self, exponent):
-        if isinstance(exponent, (int, float)):
-            return E.PowScalar.apply(self, exponent=exponent)
+        if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+            dtype = result_type(self, exponent)
+            if dtype.kind != "f" and exponent < 0:
+                raise RuntimeError(
+                    f"pow: integers to negative integer powers are not allowed "
+                    f"({self.dtype} tensor ** {exponent})"
+                )
+            x = self if self.dtype == dtype else self.to(dtype)
+            return E.PowScalar.apply(x, exponent=exponent)
         return self._binary(E.Pow, exponent)
 
     def __rpow__(self, base):
@@ -403,42 +450,42 @@ class Tensor:
     # ---------------------------------------------------------------- elementwise
 
     def exp(self) -> Tensor:
-        return E.Exp.apply(self)
+        return E.Exp.apply(self._float())
 
     def log(self) -> Tensor:
-        return E.Log.apply(self)
+        return E.Log.apply(self._float())
 
     def sqrt(self) -> Tensor:
-        return E.Sqrt.apply(self)
+        return E.Sqrt.apply(self._float())
 
     def abs(self) -> Tensor:
         return E.Abs.apply(self)
 
     def sin(self) -> Tensor:
-        return E.Sin.apply(self)
+        return E.Sin.apply(self._float())
 
     def cos(self) -> Tensor:
-        return E.Cos.apply(self)
+        return E.Cos.apply(self._float())
 
     def tanh(self) -> Tensor:
-        return E.Tanh.apply(self)
+        return E.Tanh.apply(self._float())
 
     def sigmoid(self) -> Tensor:
-        return E.Sigmoid.apply(self)
+        return E.Sigmoid.apply(self._float())
 
     def relu(self) -> Tensor:
         return E.Relu.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return E.LeakyRelu.apply(self, negative_slope=negative_slope)
+        return E.LeakyRelu.apply(self._float(), negative_slope=negative_slope)
 
     def gelu(self, approximate: str = "none") -> Tensor:
         if approximate not in ("none", "tanh"):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-        return E.Gelu.apply(self, approximate=approximate)
+        return E.Gelu.apply(self._float(), approximate=approximate)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-        return E.Softplus.apply(self, beta=beta, threshold=threshold)
+        return E.Softplus.apply(self._float(), beta=beta, threshold=threshold)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
@@ -465,7 +512,7 @@ class Tensor:
     def mean(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "mean")
         count = math.prod(self.shape[a] for a in axes)
-        return self.sum(axes, keepdim) / count
+        return self._float().sum(axes, keepdim) / count
 
     def max(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "max")
@@ -491,7 +538,8 @@ class Tensor:
             correction = int(unbiased)
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "var")
         count = math.prod(self.shape[a] for a in axes)
-        centred = self - self.mean(axes, keepdim=True)
+        x = self._float()
+        centred = x - x.mean(axes, keepdim=True)
         return (centred * centred).sum(axes, keepdim) / max(count - correction, 0)
 
     def std(
@@ -513,6 +561,8 @@ class Tensor:
     def logsumexp(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
         """log Σ exp(x), stable: the maximum is subtracted first (as a constant)."""
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "logsumexp")
+        if self.dtype.kind != "f":
+            return self._float().logsumexp(axes, keepdim)
         top = self._shift_for_exp(axes)
         out = (self - top).exp().sum(axes, keepdim=True).log() + top
         return out if keepdim else out.squeeze(axes)
@@ -521,6 +571,8 @@ class Tensor:
         """x − logsumexp(x), computed as (x − max) − log Σ exp(x − max): subtracting the full
         logsumexp would round it at the scale of max (1e4 in float32 loses ~1e-3)."""
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "log_softmax")
+        if self.dtype.kind != "f":
+            return self._float().log_softmax(axes)
         shifted = self - self._shift_for_exp(axes)
         return shifted - shifted.exp().sum(axes, keepdim=True).log()
 
@@ -666,7 +718,7 @@ class Tensor:
             self.numpy(), separator=", ", precision=4, threshold=100, prefix="Tensor("
         )
         extras = []
-        if self.dtype != _DEFAULT_FLOAT and self.dtype != np.int64 and self.dtype != np.bool_:
+        if self.dtype not in (get_default_dtype(), np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
@@ -782,13 +834,13 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     like = next((t for t in (a, b) if isinstance(t, Tensor)), None)
     if like is None:
         like = Tensor(a)
+    common = result_type(a, b)
     a, b = like._lift(a), like._lift(b)
     cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=like.device)
     if cond.dtype.kind != "b":
         cond = Tensor(cond._data != 0)
-    if a.dtype != b.dtype:
-        common = np.result_type(a.dtype, b.dtype)
-        a, b = a.to(common), b.to(common)
+    a = a if a.dtype == common else a.to(common)
+    b = b if b.dtype == common else b.to(common)
     return E.Where.apply(cond, a, b)
 
 

@@ -119,27 +119,50 @@ def _index_for(a: Any, idx: np.ndarray) -> Any:
 
 
 def random_split(
-    dataset: Dataset, lengths: Sequence[int | float], seed: int | None = None
+    dataset: Dataset,
+    lengths: Sequence[int | float],
+    generator: np.random.Generator | int | None = None,
+    seed: int | None = None,
 ) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths.
 
-    ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (remainders go
-    to the first subsets, one each, as in PyTorch). The permutation comes from ``seed`` if given,
-    else from ``tinygrad_cnn.random.default_rng()``.
+    ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (each subset
+    gets floor(fraction·n); the remainder goes round-robin to the first subsets, as in PyTorch).
+    The permutation comes from ``generator`` (a ``numpy.random.Generator``, or a seed) or
+    ``seed`` if given, else from the global generator (``tg.manual_seed``).
     """
+    op = "random_split"
     n = len(dataset)
-    if lengths and all(isinstance(v, float) for v in lengths):
+    lengths = list(lengths)
+    if not lengths:
+        raise ValueError(f"{op}: lengths must not be empty")
+    for v in lengths:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{op}: lengths must be ints or fractions, got {v!r} in {lengths}")
+        if v < 0:
+            raise ValueError(f"{op}: lengths must be non-negative, got {lengths}")
+    if all(isinstance(v, (float, np.floating)) for v in lengths):
         if not math.isclose(sum(lengths), 1.0, abs_tol=1e-6):
-            raise ValueError(f"random_split: fractions must sum to 1, got {sum(lengths)}")
+            raise ValueError(f"{op}: fractions must sum to 1, got {sum(lengths)} ({lengths})")
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
     else:
         counts = [int(v) for v in lengths]
-    if sum(counts) != n or any(c < 0 for c in counts):
-        raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the {n} samples")
-    rng = np.random.default_rng(seed) if seed is not None else default_rng()
-    perm = rng.permutation(n)
+    if sum(counts) != n:
+        raise ValueError(f"{op}: lengths {lengths} do not add up to the {n} samples")
+    if generator is not None and seed is not None:
+        raise ValueError(f"{op}: give generator or seed, not both")
+    if isinstance(generator, (int, np.integer)):
+        generator, seed = None, int(generator)
+    if generator is None:
+        generator = np.random.default_rng(seed) if seed is not None else default_rng()
+    elif not hasattr(generator, "permutation"):
+        raise TypeError(
+            f"{op}: generator must be a numpy.random.Generator or a seed, "
+            f"got {type(generator).__name__}"
+        )
+    perm = generator.permutation(n)
     bounds = np.cumsum([0, *counts])
     return [Subset(dataset, perm[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
