@@ -227,7 +227,12 @@ class Tensor:
         if isinstance(target, str) and target.lower().startswith(("cpu", "cuda")):
             device = normalize_device(target)
             return self if device == self.device else E.ToDevice.apply(self, device=device)
-        dtype = np.dtype(target)
+        try:
+            dtype = np.dtype(target)
+        except TypeError:
+            raise TypeError(
+                f"to: expected a device ('cpu', 'cuda', tg.device) or a dtype, got {target!r}"
+            ) from None
         return self if dtype == self.dtype else E.Cast.apply(self, dtype=dtype)
 
     def __dlpack__(self, *, stream: Any = None, **kwargs: Any) -> Any:
@@ -313,7 +318,13 @@ class Tensor:
 
     def _binary(self, fn, other: Any, reverse: bool = False) -> Tensor:
         a, b = self._promoted(other)
-        return fn.apply(b, a) if reverse else fn.apply(a, b)
+        if reverse:
+            a, b = b, a
+        try:
+            return fn.apply(a, b)
+        except ValueError:
+            _check_broadcast(fn.__name__.lower(), a.shape, b.shape)
+            raise
 
     def _compare(self, other: Any, fn: Callable) -> Tensor:
         a, b = self._promoted(other)
@@ -592,7 +603,12 @@ class Tensor:
     # ---------------------------------------------------------------- movement
 
     def reshape(self, *shape) -> Tensor:
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "reshape")
+        if shape.count(-1) > 1 or any(n < -1 for n in shape):
+            raise RuntimeError(
+                f"reshape: invalid shape {shape} (one -1 at most, other sizes non-negative) "
+                f"for input of shape {self.shape}"
+            )
         target = self._data.reshape(shape).shape if -1 in shape else shape
         if math.prod(target) != self.numel():
             raise RuntimeError(
@@ -638,10 +654,17 @@ class Tensor:
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def expand(self, *shape) -> Tensor:
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "expand")
         lead = len(shape) - self.ndim
         if lead < 0:
             raise RuntimeError(f"expand: cannot expand shape {self.shape} to {tuple(shape)}")
+        for i, n in enumerate(shape):
+            if n < -1 or (n == -1 and i < lead):
+                where = "a new leading dimension" if i < lead else "a size"
+                raise RuntimeError(
+                    f"expand: size {n} is not allowed as {where} (dimension {i} of "
+                    f"{tuple(shape)}, input shape {self.shape})"
+                )
         target = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         for i, n in enumerate(self.shape):
             if n != 1 and n != target[i + lead]:
@@ -738,11 +761,25 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     return like._lift(x) if like is not None else Tensor(x)
 
 
-def _shape_arg(shape: tuple) -> tuple[int, ...]:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+def _shape_arg(shape: tuple, op: str = "shape") -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``; every entry an int (2.5 is a TypeError)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: sizes must be ints, got {tuple(shape)!r}")
     return tuple(int(n) for n in shape)
+
+
+def _check_broadcast(op: str, a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    """PyTorch's error for shapes that do not broadcast (returns if they do)."""
+    for i in range(1, min(len(a), len(b)) + 1):
+        if a[-i] != b[-i] and a[-i] != 1 and b[-i] != 1:
+            dim = max(len(a), len(b)) - i
+            raise RuntimeError(
+                f"{op}: the size of tensor a ({a[-i]}) must match the size of tensor b "
+                f"({b[-i]}) at non-singleton dimension {dim} (shapes {a} and {b})"
+            )
 
 
 def _normalize_index(index: Any, x: Tensor) -> tuple:

@@ -111,8 +111,14 @@ def avg_pool2d(
     op = "avg_pool2d"
     x, unbatched = _images(input, op)
     geom = _pool_geometry(op, x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None:
+        d = divisor_override
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{op}: divisor_override must be an int, got {divisor_override!r}")
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}: divisor_override must not be zero")
     sums = WindowSum.apply(x, **geom)
-    if divisor_override:
+    if divisor_override is not None:
         out = sums / float(divisor_override)
     else:
         divisor = _avg_divisors(x.shape[2:], sums.shape[2:], geom, count_include_pad)
