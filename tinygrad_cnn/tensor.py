@@ -264,7 +264,8 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.dtype.kind != "f":
             raise RuntimeError(
-                f"only floating point tensors can require gradients (this one is {self.dtype})"
+                f"requires_grad: only floating point tensors can require gradients (this one is "
+                f"{self.dtype})"
             )
         if not requires_grad and not self.is_leaf:
             raise RuntimeError("requires_grad_(False) is only allowed on leaves; use detach()")
