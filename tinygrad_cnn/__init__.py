@@ -21,7 +21,7 @@ Graphs, model summaries and filters are drawn by the separate package ``viz``, a
 
 from __future__ import annotations
 
-from . import autograd, cuda, data, functional, models, nn, optim, testing, utils
+from . import autograd, cuda, data, dtypes, functional, models, nn, optim, testing, utils
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, toposort
 from .backend import device
 from .creation import (
@@ -104,6 +104,7 @@ __all__ = [
     "inference_mode",
     "autograd",
     "utils",
+    "dtypes",
     "cat",
     "stack",
     "split",
@@ -126,7 +127,7 @@ __all__ = [
     "nn",
     "optim",
     "testing",
-    # dtypes, under PyTorch's names, and the promotion rules
+    # dtypes under PyTorch's names, the default dtype and the promotion rules
     "float16",
     "float32",
     "float64",
