@@ -231,3 +231,25 @@ def test_mixed_float_gradients_keep_each_inputs_dtype():
     assert a.grad.dtype == tg.float32 and b.grad.dtype == tg.float64
     np.testing.assert_allclose(a.grad.numpy(), [2, 2, 2])
     np.testing.assert_allclose(b.grad.numpy(), 3.0)
+
+
+def test_cat_and_stack_promote_their_inputs_as_pytorch(torch):
+    for a in DTYPES:
+        for b in DTYPES:
+            x, y = np.ones(2, dtype=a), np.zeros(2, dtype=b)
+            want = torch.cat([torch.from_numpy(x), torch.from_numpy(y)])
+            got = tg.cat([tg.Tensor(x), tg.Tensor(y)])
+            assert str(got.dtype) == _torch_dtype_name(want.dtype), (a, b)
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+            assert tg.stack([tg.Tensor(x), tg.Tensor(y)]).dtype == got.dtype
+
+
+def test_cat_of_mixed_float_dtypes_sends_each_gradient_in_its_inputs_dtype():
+    a = tg.ones(2, dtype=tg.float32, requires_grad=True)
+    b = tg.ones(3, dtype=tg.float64, requires_grad=True)
+    out = tg.cat([a, b])
+    assert out.dtype == tg.float64
+    (out * tg.arange(5.0, dtype=tg.float64)).sum().backward()
+    assert a.grad.dtype == tg.float32 and b.grad.dtype == tg.float64
+    np.testing.assert_array_equal(a.grad.numpy(), [0, 1])
+    np.testing.assert_array_equal(b.grad.numpy(), [2, 3, 4])

@@ -94,7 +94,10 @@ class Tensor:
     Data: ``.data`` (the NumPy/CuPy array), ``.numpy()``, ``.item()``, ``.shape``, ``.dtype``,
     ``.device``. Autograd: ``.requires_grad``, ``.grad``, ``.backward()``, ``.detach()``; a
     tensor made by an operation records it in ``.op`` (a ``Function``) and its inputs in
-    ``.parents``. Operators ``+ - * / ** @`` and comparisons broadcast like NumPy; reductions
+    ``.parents``. Operators ``+ - * / ** @`` and comparisons broadcast like NumPy and promote
+    dtypes as PyTorch (``tg.result_type``: ``int tensor + 2.5`` is float32, ``float32 tensor +
+    0-d float64`` stays float32); float functions (``exp``, ``sigmoid``, ``mean``, ...) of integer
+    tensors give the default float dtype. Reductions
     (``sum``, ``mean``, ``max``, ...) take ``axis=`` (alias ``dim=``) and ``keepdim=``. Functions
     of several tensors (``cat``, ``stack``, ``where``) and constructors (``zeros``, ``randn``,
     ...) live in the ``tinygrad_cnn`` namespace; CNN layers in ``tinygrad_cnn.functional``.
@@ -307,12 +310,26 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (bool, int, float)):
-            return Tensor(self.xp.asarray(other, dtype=result_type(self, other)))
+            return Tensor(self.xp.asarray(other, dtype=self._scalar_dtype(other)))
         return Tensor(other, device=self.device)
+
+    def _scalar_dtype(self, other: bool | int | float) -> np.dtype:
+        """The dtype of ``self <op> other`` for a Python number (PyTorch's promotion)."""
+        kind = self.dtype.kind
+        if kind == "f" or type(other) is bool or (kind in "iu" and type(other) is int):
+            return self.dtype  # a number of the same or a lower category never widens
+        return result_type(self, other)
 
     def _promoted(self, other: Any) -> tuple[Tensor, Tensor]:
         """``self`` and ``other`` as tensors of their common dtype (``tg.result_type``)."""
-        dtype = result_type(self, other)
+        if isinstance(other, Tensor):
+            if other.dtype == self.dtype:
+                return self, other
+            dtype = result_type(self, other)
+        elif isinstance(other, (bool, int, float)):
+            dtype = self._scalar_dtype(other)
+        else:
+            dtype = result_type(self, other)
         b = self._lift(other)
         a = self if self.dtype == dtype else self.to(dtype)
         return a, (b if b.dtype == dtype else b.to(dtype))
@@ -819,6 +836,8 @@ def cat(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> 
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    common = result_type(*tensors)  # PyTorch promotes the inputs of cat (and stack)
+    tensors = [t if t.dtype == common else t.to(common) for t in tensors]
     first = tensors[0]
     axis = axis % first.ndim
     for t in tensors[1:]:
