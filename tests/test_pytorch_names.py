@@ -284,3 +284,35 @@ def test_is_tensor_and_numel():
     assert tg.numel(tg.ones(2, 3)) == 6 and tg.numel(tg.ones(())) == 1
     with pytest.raises(TypeError, match="numel: expected a Tensor"):
         tg.numel([1, 2])
+
+
+def test_to_takes_pytorchs_argument_forms():
+    x = tg.ones(2)
+    cpu = tg.device("cpu")
+    assert x.to(cpu, non_blocking=True) is x
+    assert x.to(cpu, tg.float64).dtype == tg.float64
+    assert x.to(device="cpu", dtype=tg.float64).dtype == tg.float64
+    assert x.to(tg.zeros(1, dtype=tg.float64)).dtype == tg.float64
+    assert x.to("float64").dtype == tg.float64
+    copy = x.to(cpu, copy=True)
+    assert copy is not x and not np.shares_memory(copy._data, x._data)
+    y = tg.ones(2, requires_grad=True)
+    y.to(cpu, tg.float64).sum().backward()
+    assert y.grad.dtype == tg.float32 and y.grad.tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="to: unknown device or dtype 'tpu'"):
+        x.to("tpu")
+    with pytest.raises(TypeError, match="to: expected a device"):
+        x.to(3.5j)
+
+
+def test_module_to_takes_pytorchs_argument_forms():
+    m = tg.nn.BatchNorm1d(2)
+    assert m.to(tg.device("cpu"), non_blocking=True) is m
+    m.to("cpu", tg.float64)
+    assert m.weight.dtype == tg.float64 and m.num_batches_tracked.dtype == tg.int64
+    m.to(dtype=tg.float32)
+    assert m.running_mean.dtype == tg.float32
+    m.to(tg.zeros(1, dtype=tg.float64))
+    assert m.weight.dtype == tg.float64
+    with pytest.raises(TypeError, match="Module.to: only floating dtypes"):
+        m.to(tg.int64)

@@ -225,18 +225,24 @@ class Tensor:
     def clone(self) -> Tensor:
         return self + 0 if self.requires_grad else Tensor(self._data.copy())
 
-    def to(self, target: Any) -> Tensor:
-        """``to("cuda")``, ``to("cpu")`` or ``to(tg.float64)``; differentiable either way."""
-        if isinstance(target, str) and target.lower().startswith(("cpu", "cuda")):
-            device = normalize_device(target)
-            return self if device == self.device else E.ToDevice.apply(self, device=device)
-        try:
-            dtype = np.dtype(target)
-        except TypeError:
-            raise TypeError(
-                f"to: expected a device ('cpu', 'cuda', tg.device) or a dtype, got {target!r}"
-            ) from None
-        return self if dtype == self.dtype else E.Cast.apply(self, dtype=dtype)
+    def to(
+        self,
+        *args: Any,
+        device: Any = None,
+        dtype: Any = None,
+        non_blocking: bool = False,
+        copy: bool = False,
+    ) -> Tensor:
+        """``to("cuda")``, ``to(tg.device("cpu"))``, ``to(tg.float64)``, ``to(device, dtype)``,
+        ``to(other)`` (other's device and dtype), or ``device=``/``dtype=``; differentiable.
+        ``non_blocking`` is accepted (copies are synchronous); ``copy=True`` always copies."""
+        device, dtype = _to_args("to", args, device, dtype)
+        out = self
+        if dtype is not None and dtype != out.dtype:
+            out = E.Cast.apply(out, dtype=dtype)
+        if device is not None and device != out.device:
+            out = E.ToDevice.apply(out, device=device)
+        return out.clone() if copy and out is self else out
 
     def __dlpack__(self, *, stream: Any = None, **kwargs: Any) -> Any:
         """Share this tensor's memory with another library (no copy)."""
@@ -777,6 +783,35 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     return like._lift(x) if like is not None else Tensor(x)
+
+
+def _to_args(op: str, args: tuple, device: Any, dtype: Any) -> tuple[str | None, Any]:
+    """The (device, dtype) that ``to(*args, device=, dtype=)`` asks for (None: unchanged)."""
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, str) and a.lower().startswith(("cpu", "cuda")):
+            device = a
+        elif isinstance(a, str):
+            try:
+                dtype = np.dtype(a)
+            except TypeError:
+                raise ValueError(
+                    f"{op}: unknown device or dtype {a!r}: expected 'cpu', 'cuda' or a dtype name"
+                ) from None
+        else:
+            dtype = a
+    if device is not None:
+        device = normalize_device(device)
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(
+                f"{op}: expected a device ('cpu', 'cuda', tg.device), a dtype or a tensor, "
+                f"got {dtype!r}"
+            ) from None
+    return device, dtype
 
 
 def _shape_arg(shape: tuple, op: str = "shape") -> tuple[int, ...]:

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import autograd
-from ..backend import get_array_module, normalize_device, to_device, to_numpy
-from ..tensor import Tensor
+from ..backend import get_array_module, to_device, to_numpy
+from ..tensor import Tensor, _to_args
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
 
@@ -349,24 +349,23 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ devices and dtypes
-    def to(self, target: Any) -> Module:
-        """Move (``"cpu"``, ``"cuda"``) or cast (``tg.float64``) parameters and buffers in place.
+    def to(
+        self, *args: Any, device: Any = None, dtype: Any = None, non_blocking: bool = False
+    ) -> Module:
+        """Move (``"cpu"``, ``"cuda"``, ``tg.device``) and/or cast (``tg.float64``) parameters and
+        buffers in place: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``
+        or keywords, as in PyTorch (``non_blocking`` is accepted; copies are synchronous).
 
         The Parameter objects stay the same, so an optimizer built before ``to`` keeps
         working. Casting touches floating-point tensors only (counters stay integers)."""
-        if isinstance(target, str):
-            device = normalize_device(target)
+        device, dtype = _to_args("Module.to", args, device, dtype)
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"Module.to: only floating dtypes are allowed, got {dtype}")
 
-            def convert(a: Any) -> Any:
-                return to_device(a, device)
-
-        else:
-            dtype = np.dtype(target)
-            if dtype.kind != "f":
-                raise TypeError(f"Module.to: only floating dtypes are allowed, got {dtype}")
-
-            def convert(a: Any) -> Any:
-                return a.astype(dtype) if a.dtype.kind == "f" else a
+        def convert(a: Any) -> Any:
+            if dtype is not None and a.dtype.kind == "f":
+                a = a.astype(dtype, copy=False)
+            return a if device is None else to_device(a, device)
 
         for t in (*self.parameters(), *self.buffers()):
             t._data = convert(t._data)
