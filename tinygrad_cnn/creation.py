@@ -54,9 +54,19 @@ def _size(shape: tuple, op: str) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _dtype(dtype: Any, op: str) -> np.dtype:
+    """``dtype`` as a NumPy dtype (None: the default float dtype); a clear error if unknown."""
+    if dtype is None:
+        return get_default_dtype()
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: unknown dtype {dtype!r} (e.g. tg.float32, tg.int64)") from None
+
+
 def _float_dtype(dtype: Any, op: str) -> np.dtype:
     """``dtype`` (default: the default dtype) for a factory that only makes floats."""
-    d = get_default_dtype() if dtype is None else np.dtype(dtype)
+    d = _dtype(dtype, op)
     if d.kind != "f":
         raise TypeError(f"{op}: needs a floating dtype, got {d}")
     return d
@@ -130,12 +140,12 @@ def numel(input: Tensor) -> int:
 
 # ---------------------------------------------------------------- filled
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    shape, d = _size(size, "zeros"), dtype or get_default_dtype()
+    shape, d = _size(size, "zeros"), _dtype(dtype, "zeros")
     return _make(np.zeros(shape, d), None, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    shape, d = _size(size, "ones"), dtype or get_default_dtype()
+    shape, d = _size(size, "ones"), _dtype(dtype, "ones")
     return _make(np.ones(shape, d), None, device, requires_grad)
 
 
@@ -143,7 +153,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
     """``size`` filled with ``fill_value``; the dtype is inferred from it (3 → int64, 3.0 → the
     default float, True → bool) unless given."""
     shape = _size((size,), "full")
-    d = np.dtype(dtype) if dtype is not None else _number_dtype(fill_value, "full")
+    d = _dtype(dtype, "full") if dtype is not None else _number_dtype(fill_value, "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     return _make(np.full(shape, fill_value, d), None, device, requires_grad)
@@ -169,6 +179,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if is_int else get_default_dtype()
+    dtype = _dtype(dtype, "arange")
     return _make(np.arange(start, end, step).astype(dtype), None, device, requires_grad)
 
 
@@ -183,9 +194,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     rows, cols = _size((n,) if m is None else (n, m), "eye") * (2 if m is None else 1)
-    return _make(
-        np.eye(rows, cols, dtype=dtype or get_default_dtype()), None, device, requires_grad
-    )
+    return _make(np.eye(rows, cols, dtype=_dtype(dtype, "eye")), None, device, requires_grad)
 
 
 # ---------------------------------------------------------------- random

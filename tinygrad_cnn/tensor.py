@@ -76,7 +76,11 @@ def _as_array(data: Any, dtype: Any) -> Any:
     else:
         arr = xp.asarray(data)
     if dtype is not None:
-        arr = arr.astype(np.dtype(dtype), copy=False)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Tensor: unknown dtype {dtype!r} (e.g. tg.float32)") from None
+        arr = arr.astype(dtype, copy=False)
     return arr
 
 
@@ -317,6 +321,11 @@ class Tensor:
             return other
         if isinstance(other, (bool, int, float)):
             return Tensor(self.xp.asarray(other, dtype=self._scalar_dtype(other)))
+        if other is None or isinstance(other, (str, bytes, dict, set)):
+            raise TypeError(
+                f"unsupported operand type {type(other).__name__!r} for a Tensor operation "
+                "(expected a tensor, a number or an array)"
+            )
         return Tensor(other, device=self.device)
 
     def _scalar_dtype(self, other: bool | int | float) -> np.dtype:
@@ -334,7 +343,10 @@ class Tensor:
             dtype = result_type(self, other)
         elif isinstance(other, (bool, int, float)):
             dtype = self._scalar_dtype(other)
-        else:
+        elif isinstance(other, np.generic):  # a NumPy number counts as a Python one
+            dtype = result_type(self, other)
+        else:  # arrays and nested lists: as the tensors they make
+            other = self._lift(other)
             dtype = result_type(self, other)
         b = self._lift(other)
         a = self if self.dtype == dtype else self.to(dtype)
@@ -933,7 +945,17 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         cond = Tensor(cond._data != 0)
     a = a if a.dtype == common else a.to(common)
     b = b if b.dtype == common else b.to(common)
-    return E.Where.apply(cond, a, b)
+    try:
+        return E.Where.apply(cond, a, b)
+    except ValueError:
+        try:
+            np.broadcast_shapes(cond.shape, a.shape, b.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"where: condition shape {cond.shape}, input shape {a.shape} and other shape "
+                f"{b.shape} do not broadcast together"
+            ) from None
+        raise
 
 
 def maximum(a: Any, b: Any) -> Tensor:

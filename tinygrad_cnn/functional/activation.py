@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 from ..tensor import Tensor
 from ._args import _tensor
 
@@ -50,15 +52,22 @@ def _softmax_dim(x: Tensor, dim: int | None, op: str) -> int:
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
+def _with_dtype(x: Tensor, dtype: Any, op: str) -> Tensor:
+    """``x`` cast to ``dtype`` first (a floating dtype), as PyTorch's ``dtype=`` argument."""
+    if dtype is None:
+        return x
+    if np.dtype(dtype).kind != "f":
+        raise RuntimeError(f"{op}: dtype must be a floating dtype, got {np.dtype(dtype)}")
+    return x.to(dtype)
+
+
 def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """exp(x)/Σ exp(x) along ``dim`` (computed stably)."""
-    x = _tensor(input, "input", "softmax")
-    x = x.to(dtype) if dtype is not None else x
+    x = _with_dtype(_tensor(input, "input", "softmax"), dtype, "softmax")
     return x.softmax(_softmax_dim(x, dim, "softmax"))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """x − log Σ exp(x) along ``dim`` (computed stably)."""
-    x = _tensor(input, "input", "log_softmax")
-    x = x.to(dtype) if dtype is not None else x
+    x = _with_dtype(_tensor(input, "input", "log_softmax"), dtype, "log_softmax")
     return x.log_softmax(_softmax_dim(x, dim, "log_softmax"))

@@ -410,6 +410,11 @@ class Module:
         Shapes must match. With ``strict=True`` (default) missing and unexpected keys are
         errors too; all problems are reported together, by name. Returns
         ``(missing_keys, unexpected_keys)``."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"load_state_dict: expected a mapping of names to tensors (what state_dict() "
+                f"returns), got {type(state_dict).__name__}"
+            )
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -47,7 +47,13 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of tensors or of dicts, "
                 "got a single Tensor (wrap it in a list)"
             )
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of tensors or of dicts, "
+                f"got {type(params).__name__}"
+            ) from None
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
         if not isinstance(groups[0], dict):
