@@ -380,10 +380,24 @@ class Tensor:
         return self._binary(E.Add, other, reverse=True)
 
     def __sub__(self, other):
+        self._check_bool_sub(other)
         return self._binary(E.Sub, other)
 
     def __rsub__(self, other):
+        self._check_bool_sub(other)
         return self._binary(E.Sub, other, reverse=True)
+
+    def _check_bool_sub(self, other: Any) -> None:
+        """PyTorch refuses ``-`` with a bool operand (a mask is inverted with ``~``)."""
+        if (
+            self.dtype.kind == "b"
+            or isinstance(other, (bool, np.bool_))
+            or (getattr(other, "dtype", None) is not None and np.dtype(other.dtype).kind == "b")
+        ):
+            raise RuntimeError(
+                "sub: subtraction, the `-` operator, with a bool tensor is not supported; "
+                "to invert a mask use `~`"
+            )
 
     def __mul__(self, other):
         return self._binary(E.Mul, other)
@@ -417,6 +431,11 @@ class Tensor:
         return self._binary(E.Pow, base, reverse=True)
 
     def __neg__(self):
+        if self.dtype.kind == "b":
+            raise RuntimeError(
+                "neg: negation, the `-` operator, on a bool tensor is not supported; "
+                "to invert a mask use `~`"
+            )
         return E.Neg.apply(self)
 
     def __matmul__(self, other):
