@@ -68,6 +68,7 @@ BAD_CALLS = [
     ("to-unknown", lambda: tg.randn(2).to("tpu"), ValueError, r"to: unknown device or dtype"),
     ("to-object", lambda: tg.randn(2).to(object()), TypeError, r"to: expected a device"),
     ("matmul-shapes", lambda: tg.randn(2, 3) @ tg.randn(2, 3), RuntimeError, r"matmul: shapes"),
+    ("clip-str", lambda: tg.randn(2).clip("0"), TypeError, r"clip: min and max must be numbers"),
     ("clip-nothing", lambda: tg.randn(2).clip(), ValueError, r"clip: at least one of"),
     ("split-zero", lambda: tg.randn(4).split(0), ValueError, r"split: split size must be"),
     ("chunk-zero", lambda: tg.randn(4).chunk(0), ValueError, r"chunk: chunks must be positive"),

@@ -255,3 +255,21 @@ def test_cat_of_mixed_float_dtypes_sends_each_gradient_in_its_inputs_dtype():
     assert a.grad.dtype == tg.float32 and b.grad.dtype == tg.float64
     np.testing.assert_array_equal(a.grad.numpy(), [0, 1])
     np.testing.assert_array_equal(b.grad.numpy(), [2, 3, 4])
+
+
+def test_clamp_promotes_with_its_bounds_as_pytorch(torch):
+    cases = [
+        ("int64", dict(min=1.5)),
+        ("int32", dict(min=0, max=1)),
+        ("float32", dict(min=np.float64(0.5))),
+        ("float16", dict(max=2.5)),
+        ("uint8", dict(min=1)),
+    ]
+    for dtype, bounds in cases:
+        values = np.array([0, 1, 2, 3], dtype=dtype)
+        got = tg.Tensor(values).clamp(**bounds)
+        want = torch.from_numpy(values.copy()).clamp(
+            **{k: float(v) if isinstance(v, np.floating) else v for k, v in bounds.items()}
+        )
+        assert str(got.dtype) == _torch_dtype_name(want.dtype), (dtype, bounds)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -38,7 +38,6 @@ __all__ = [
     "set_default_dtype",
     "promote_types",
     "result_type",
-    "is_floating_point",
 ]
 
 _bool, _float, _int = bool, float, int  # the builtins, before this module's names shadow them
@@ -76,10 +75,6 @@ def set_default_dtype(dtype: Any) -> None:
             f"set_default_dtype: only float32 and float64 can be the default dtype, got {d}"
         )
     _default_float = d
-
-
-def is_floating_point(dtype: Any) -> _bool:
-    return np.dtype(dtype).kind == "f"
 
 
 def _category(d: np.dtype, op: str) -> _int:

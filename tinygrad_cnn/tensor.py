@@ -556,7 +556,15 @@ class Tensor:
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
-        return E.Clip.apply(self, min=min, max=max)
+        bounds = [b for b in (min, max) if b is not None]
+        for b in bounds:
+            if isinstance(b, bool) or not isinstance(b, (int, float, np.integer, np.floating)):
+                raise TypeError(f"clip: min and max must be numbers, got {b!r}")
+        dtype = result_type(self, *bounds)  # an int tensor clipped at 0.5 is float, as PyTorch
+        x = self if self.dtype == dtype else self.to(dtype)
+        as_number = float if dtype.kind == "f" else int  # a NumPy bound must not widen x
+        min, max = (None if b is None else as_number(b) for b in (min, max))
+        return E.Clip.apply(x, min=min, max=max)
 
     clamp = clip
 
