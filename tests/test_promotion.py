@@ -273,3 +273,12 @@ def test_clamp_promotes_with_its_bounds_as_pytorch(torch):
         )
         assert str(got.dtype) == _torch_dtype_name(want.dtype), (dtype, bounds)
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_numpy_scalars_count_as_python_numbers():
+    x = tg.ones(3)
+    for s in (np.float64(0.5), np.float32(0.5), np.int64(2)):
+        for out in (x * s, s * x, x - s, x / s, s / x, x**s, x.maximum(s), tg.where(x > 0, x, s)):
+            assert out.dtype == tg.float32, (type(s), out.dtype)
+    i = tg.Tensor(np.array([1, 2], dtype=np.int32))
+    assert (i + np.int64(3)).dtype == tg.int32 and (i * np.float64(1.5)).dtype == tg.float32

@@ -424,7 +424,8 @@ class Tensor:
                     f"({self.dtype} tensor ** {exponent})"
                 )
             x = self if self.dtype == dtype else self.to(dtype)
-            return E.PowScalar.apply(x, exponent=exponent)
+            exponent = float(exponent) if isinstance(exponent, float) else int(exponent)
+            return E.PowScalar.apply(x, exponent=exponent)  # a Python number: never widens x
         return self._binary(E.Pow, exponent)
 
     def __rpow__(self, base):
