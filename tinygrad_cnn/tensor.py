@@ -452,6 +452,11 @@ class Tensor:
             raise RuntimeError(
                 f"matmul: both operands need at least 1 dimension, got {self.shape} @ {other.shape}"
             )
+        if self.dtype != other.dtype:  # PyTorch does not promote in matmul
+            raise RuntimeError(
+                f"matmul: both operands need the same dtype, got {self.dtype} @ {other.dtype}; "
+                "convert one with .to(...)"
+            )
         a = self.unsqueeze(0) if self.ndim == 1 else self
         b = other.unsqueeze(-1) if other.ndim == 1 else other
         if a.shape[-1] != b.shape[-2]:
