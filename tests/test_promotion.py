@@ -282,3 +282,15 @@ def test_numpy_scalars_count_as_python_numbers():
             assert out.dtype == tg.float32, (type(s), out.dtype)
     i = tg.Tensor(np.array([1, 2], dtype=np.int32))
     assert (i + np.int64(3)).dtype == tg.int32 and (i * np.float64(1.5)).dtype == tg.float32
+
+
+def test_the_default_dtype_reaches_collated_python_floats():
+    from tinygrad_cnn.data import default_collate
+
+    assert default_collate([(1.5, 1), (2.5, 0)])[0].dtype == tg.float32
+    tg.set_default_dtype(tg.float64)
+    try:
+        x, y = default_collate([(1.5, 1), (2.5, 0)])
+        assert x.dtype == tg.float64 and y.dtype == tg.int64
+    finally:
+        tg.set_default_dtype(tg.float32)

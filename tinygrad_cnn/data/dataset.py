@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import get_array_module
+from ..dtypes import get_default_dtype
 from ..random import default_rng
 from ..tensor import Tensor
 
@@ -168,14 +169,15 @@ def random_split(
 
 
 def _stack_field(values: list[Any]) -> np.ndarray:
-    """Stack one field of a batch into an array: integers become int64, Python floats float32."""
+    """Stack one field of a batch into an array: integers become int64, Python floats the
+    default dtype (float32 unless ``tg.set_default_dtype`` changed it)."""
     first = values[0]
     if isinstance(first, Tensor):
         arr = get_array_module(first._data).stack([v._data for v in values])
     elif isinstance(first, bool):
         arr = np.asarray(values, dtype=bool)
     elif isinstance(first, float):
-        arr = np.asarray(values, dtype=np.float32)
+        arr = np.asarray(values, dtype=get_default_dtype())
     else:
         xp = get_array_module(first)
         arr = xp.stack([xp.asarray(v) for v in values])
@@ -197,8 +199,8 @@ def _collate_field(values: list[Any], device: str | None) -> Any:
 def default_collate(samples: list[Any], device: str | None = None) -> Any:
     """Stack a list of samples into a batch: a tuple of fields gives a tuple of Tensors with a
     leading batch dimension (one Tensor per field); a dict gives a dict; a single field gives
-    one Tensor. Integer fields become int64, Python floats float32, arrays keep their dtype;
-    string fields stay lists of strings.
+    one Tensor. Integer fields become int64, Python floats the default dtype, arrays keep their
+    dtype; string fields stay lists of strings.
     """
     first = samples[0]
     if isinstance(first, (tuple, list)):
