@@ -65,6 +65,7 @@ def test_functional_is_a_package_of_one_module_per_kind_with_the_same_names():
 
 def test_utils_data_reexports_the_data_package():
     from tinygrad_cnn.utils.data import (
+        ConcatDataset,
         DataLoader,
         Dataset,
         Subset,
@@ -81,6 +82,29 @@ def test_utils_data_reexports_the_data_package():
         tg.data.TensorDataset,
     )
     assert default_collate is tg.data.default_collate and random_split is tg.data.random_split
+    assert ConcatDataset is tg.data.ConcatDataset
+
+
+def test_concat_dataset_as_pytorch(torch):
+    from tinygrad_cnn.utils.data import ConcatDataset, DataLoader, TensorDataset
+
+    parts = [np.arange(3), np.arange(10, 12), np.arange(20, 24)]
+    ours = ConcatDataset([TensorDataset(p) for p in parts])
+    theirs = torch.utils.data.ConcatDataset(
+        [torch.utils.data.TensorDataset(torch.from_numpy(p)) for p in parts]
+    )
+    assert len(ours) == len(theirs) == 9
+    assert ours.cumulative_sizes == theirs.cumulative_sizes
+    for i in range(-9, 9):
+        assert int(ours[i][0].item()) == int(theirs[i][0])
+    batches = [b[0].tolist() for b in DataLoader(ours, batch_size=4)]
+    assert batches == [[0, 1, 2, 10], [11, 20, 21, 22], [23]]
+    with pytest.raises(IndexError, match="ConcatDataset: index 9 is out of range"):
+        ours[9]
+    with pytest.raises(ValueError, match="ConcatDataset: datasets should not be empty|empty"):
+        ConcatDataset([])
+    with pytest.raises(TypeError, match="ConcatDataset: every dataset needs"):
+        ConcatDataset([5])
 
 
 def test_random_split_takes_fractions_and_a_generator():

@@ -12,6 +12,7 @@ over 60,000 samples costs a few hundred array operations, not 60,000 ``__getitem
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -23,7 +24,15 @@ from ..dtypes import get_default_dtype
 from ..random import default_rng
 from ..tensor import Tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate"]
+__all__ = [
+    "Dataset",
+    "TensorDataset",
+    "Subset",
+    "ConcatDataset",
+    "DataLoader",
+    "random_split",
+    "default_collate",
+]
 
 
 class Dataset:
@@ -97,6 +106,35 @@ class Subset(Dataset):
 
     def __getitem__(self, index: int) -> Any:
         return self.dataset[int(self.indices[index])]
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another, as ``torch.utils.data.ConcatDataset``:
+    ``ConcatDataset([a, b])[len(a)]`` is ``b[0]``. ``cumulative_sizes`` are the running ends."""
+
+    def __init__(self, datasets: Sequence[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for d in self.datasets:
+            if not hasattr(d, "__len__") or not hasattr(d, "__getitem__"):
+                raise TypeError(
+                    f"ConcatDataset: every dataset needs __len__ and __getitem__, got "
+                    f"{type(d).__name__}"
+                )
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        index = index + n if index < 0 else int(index)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
 
 
 def _array_source(dataset: Any) -> tuple[tuple[Any, ...], np.ndarray | None] | None:
