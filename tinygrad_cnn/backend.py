@@ -16,6 +16,8 @@ import numpy as np
 
 __all__ = [
     "DEVICES",
+    "device",
+    "cuda_device_count",
     "cupy_module",
     "get_array_module",
     "device_of",
@@ -102,6 +104,65 @@ def overlaps_itself(array: Any) -> bool:
 def device_of(array: Any) -> str:
     """``"cuda"`` for a CuPy array, ``"cpu"`` otherwise."""
     return "cuda" if get_array_module(array) is not np else "cpu"
+
+
+class device(str):  # noqa: N801 (PyTorch's name)
+    """A device, as ``torch.device``: ``device("cpu")``, ``device("cuda")``, ``device("cuda:0")``,
+    ``device("cuda", 0)``. It is the string itself (``device("cpu") == "cpu"``), so it goes
+    wherever a device name does (``Tensor.to``, ``device=`` of factories, ``Module.to``).
+    ``.type`` is ``"cpu"`` or ``"cuda"``; ``.index`` the GPU number or None."""
+
+    __slots__ = ()
+
+    def __new__(cls, type: Any, index: int | None = None) -> device:  # noqa: A002
+        if isinstance(type, device) and index is None:
+            return type
+        if not isinstance(type, str):
+            raise TypeError(f"device: expected a string such as 'cpu' or 'cuda:0', got {type!r}")
+        name, _, number = type.partition(":")
+        if name not in DEVICES:
+            raise RuntimeError(f"device: expected one of {DEVICES} at the start of {type!r}")
+        if number:
+            if index is not None:
+                raise RuntimeError(f"device: index given twice ({type!r} and {index!r})")
+            if not number.isdigit():
+                raise RuntimeError(f"device: invalid device string {type!r}")
+            index = int(number)
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise TypeError(f"device: index must be an int, got {index!r}")
+            if index < 0:
+                raise RuntimeError(f"device: index must be non-negative, got {index}")
+            if name == "cpu" and index != 0:
+                raise RuntimeError(f"device: the CPU has only index 0, got {index}")
+        return super().__new__(cls, name if index is None else f"{name}:{int(index)}")
+
+    @property
+    def type(self) -> str:
+        return str(self).partition(":")[0]
+
+    @property
+    def index(self) -> int | None:
+        number = str(self).partition(":")[2]
+        return int(number) if number else None
+
+    def __repr__(self) -> str:
+        index = self.index
+        return f"device(type={self.type!r}" + (f", index={index})" if index is not None else ")")
+
+    def __reduce__(self) -> tuple:
+        return (device, (str(self),))
+
+
+def cuda_device_count() -> int:
+    """How many CUDA GPUs CuPy sees (0 when CuPy or a GPU is missing; never raises)."""
+    if _cupy is not None:
+        return int(_cupy.cuda.runtime.getDeviceCount())
+    try:
+        cp = importlib.import_module("cupy")
+        return int(cp.cuda.runtime.getDeviceCount())
+    except Exception:  # no CuPy, no driver, no GPU: all mean "none"
+        return 0
 
 
 def normalize_device(device: Any) -> str:

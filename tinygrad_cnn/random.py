@@ -13,6 +13,8 @@ def manual_seed(seed: int) -> np.random.Generator:
     """Reseed the global generator: the same seed gives the same initialisation, dropout masks
     and shuffles, on every run."""
     global _generator
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
     _generator = np.random.default_rng(int(seed))
     return _generator
 

@@ -15,39 +15,77 @@ import numpy as np
 
 from . import autograd
 from . import return_types as RT
-from .backend import device_of, get_array_module, normalize_device, to_device, to_numpy
+from .backend import device, device_of, get_array_module, normalize_device, to_device, to_numpy
+from .dtypes import get_default_dtype, result_type
 from .inplace import bump, check_writable, inplace
 from .ops import elementwise as E
 from .ops import index as I
 from .ops import linalg as L
 from .ops import movement as M
 from .ops import reduce as R
-from .random import default_rng
 from .ops import sort as S
+from .random import default_rng
 
 __all__ = ["Tensor", "as_tensor"]
 
+# float32, the initial default; the current one is dtypes.get_default_dtype()
 _DEFAULT_FLOAT = np.dtype(np.float32)
+_DEVICES = {"cpu": device("cpu"), "cuda": device("cuda")}
+
+
+def _ragged(data: Any, dim: int = 0) -> str | None:
+    """Where a nested list stops being rectangular, in PyTorch's words (None if it is)."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return None
+    sized = [isinstance(d, (list, tuple)) for d in data]
+    if any(sized) and not all(sized):
+        return f"mixes sequences and numbers at dim {dim + 1}"
+    if not all(sized):
+        return None
+    n = len(data[0])
+    for d in data:
+        if len(d) != n:
+            return f"expected sequence of length {n} at dim {dim + 1} (got {len(d)})"
+    for d in data:
+        inner = _ragged(d, dim + 1)
+        if inner:
+            return inner
+    return None
 
 
 def _as_array(data: Any, dtype: Any) -> Any:
-    """The backend array for ``data``: arrays keep their dtype; Python floats become float32."""
+    """The backend array for ``data``: arrays keep their dtype; Python floats become the
+    default dtype (float32), Python ints int64."""
     if isinstance(data, Tensor):
         data = data._data
     xp = get_array_module(data)
     if xp is np and not isinstance(data, (np.ndarray, np.generic)):
-        arr = np.asarray(data)
+        if isinstance(data, (str, bytes)):
+            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}")
+        try:
+            arr = np.asarray(data)
+        except ValueError:
+            where = _ragged(data)
+            if where is None:
+                raise
+            raise ValueError(f"Tensor: cannot make a tensor from ragged lists: {where}") from None
         if arr.dtype.kind == "f" and dtype is None:
-            arr = arr.astype(_DEFAULT_FLOAT)
+            arr = arr.astype(get_default_dtype())
         elif arr.dtype.kind in "iu" and dtype is None:
             arr = arr.astype(np.int64)
+        elif arr.dtype.kind in "US":
+            raise TypeError(f"Tensor: cannot make a tensor from strings ({type(data).__name__})")
         elif arr.dtype.kind not in "fiub":
             kind = f"{type(data).__name__} ({arr.dtype})"
-            raise TypeError(f"Tensor: cannot make a tensor from {kind}")
+            raise RuntimeError(f"Tensor: cannot make a tensor from {kind}: no dtype for it")
     else:
         arr = xp.asarray(data)
     if dtype is not None:
-        arr = arr.astype(np.dtype(dtype), copy=False)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Tensor: unknown dtype {dtype!r} (e.g. tg.float32)") from None
+        arr = arr.astype(dtype, copy=False)
     return arr
 
 
@@ -55,8 +93,8 @@ class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data, dtype=None, device=None, requires_grad=False)``: ``data`` may be a number, a
-    nested list, a NumPy or CuPy array, or a Tensor. Python floats default to float32, Python
-    ints to int64.
+    nested list, a NumPy or CuPy array, or a Tensor. Python floats default to float32 (the
+    default dtype, ``tg.set_default_dtype``), Python ints to int64.
 
         x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
         loss = (x @ x.T).relu().sum()
@@ -65,7 +103,10 @@ class Tensor:
     Data: ``.data`` (the NumPy/CuPy array), ``.numpy()``, ``.item()``, ``.shape``, ``.dtype``,
     ``.device``. Autograd: ``.requires_grad``, ``.grad``, ``.backward()``, ``.detach()``; a
     tensor made by an operation records it in ``.op`` (a ``Function``) and its inputs in
-    ``.parents``. Operators ``+ - * / ** @`` and comparisons broadcast like NumPy; reductions
+    ``.parents``. Operators ``+ - * / ** @`` and comparisons broadcast like NumPy and promote
+    dtypes as PyTorch (``tg.result_type``: ``int tensor + 2.5`` is float32, ``float32 tensor +
+    0-d float64`` stays float32); float functions (``exp``, ``sigmoid``, ``mean``, ...) of integer
+    tensors give the default float dtype. Reductions
     (``sum``, ``mean``, ``amax``, ...) take ``dim=`` (alias ``axis=``) and ``keepdim=``; as in
     PyTorch, ``max(dim)``/``min(dim)``, ``sort``, ``topk``, ``kthvalue``, ``median(dim)``,
     ``mode`` and ``cummax``/``cummin`` return a named tuple ``(values, indices)``. Functions
@@ -135,8 +176,9 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        return device_of(self._data)
+    def device(self) -> device:
+        """``tg.device``: ``"cpu"`` or ``"cuda"`` (it compares equal to those strings)."""
+        return _DEVICES[device_of(self._data)]
 
     @property
     def xp(self):
@@ -259,13 +301,24 @@ class Tensor:
         """A copy with storage of its own; differentiable (the gradient passes through)."""
         return E.Clone.apply(self)
 
-    def to(self, target: Any) -> Tensor:
-        """``to("cuda")``, ``to("cpu")`` or ``to(tg.float64)``; differentiable either way."""
-        if isinstance(target, str) and target.lower().startswith(("cpu", "cuda")):
-            device = normalize_device(target)
-            return self if device == self.device else E.ToDevice.apply(self, device=device)
-        dtype = np.dtype(target)
-        return self if dtype == self.dtype else E.Cast.apply(self, dtype=dtype)
+    def to(
+        self,
+        *args: Any,
+        device: Any = None,
+        dtype: Any = None,
+        non_blocking: bool = False,
+        copy: bool = False,
+    ) -> Tensor:
+        """``to("cuda")``, ``to(tg.device("cpu"))``, ``to(tg.float64)``, ``to(device, dtype)``,
+        ``to(other)`` (other's device and dtype), or ``device=``/``dtype=``; differentiable.
+        ``non_blocking`` is accepted (copies are synchronous); ``copy=True`` always copies."""
+        device, dtype = _to_args("to", args, device, dtype)
+        out = self
+        if dtype is not None and dtype != out.dtype:
+            out = E.Cast.apply(out, dtype=dtype)
+        if device is not None and device != out.device:
+            out = E.ToDevice.apply(out, device=device)
+        return out.clone() if copy and out is self else out
 
     def __dlpack__(self, *, stream: Any = None, **kwargs: Any) -> Any:
         """Share this tensor's memory with another library (no copy)."""
@@ -296,7 +349,8 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.dtype.kind != "f":
             raise RuntimeError(
-                f"only floating point tensors can require gradients (this one is {self.dtype})"
+                f"requires_grad: only floating point tensors can require gradients (this one is "
+                f"{self.dtype})"
             )
         if not requires_grad and not self.is_leaf:
             raise RuntimeError("requires_grad_(False) is only allowed on leaves; use detach()")
@@ -341,28 +395,61 @@ class Tensor:
     # ---------------------------------------------------------------- helpers
 
     def _lift(self, other: Any) -> Tensor:
-        """A Python number or array as a tensor on this device (ints join floats as floats)."""
+        """A Python number or array as a tensor on this device; a number takes the dtype that
+        PyTorch's promotion gives it next to this tensor."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (bool, int, float)):
-            dtype = self.dtype
-            if isinstance(other, float) and dtype.kind != "f":
-                dtype = _DEFAULT_FLOAT
-            return Tensor(self.xp.asarray(other, dtype=dtype))
+            return Tensor(self.xp.asarray(other, dtype=self._scalar_dtype(other)))
+        if other is None or isinstance(other, (str, bytes, dict, set)):
+            raise TypeError(
+                f"unsupported operand type {type(other).__name__!r} for a Tensor operation "
+                "(expected a tensor, a number or an array)"
+            )
         return Tensor(other, device=self.device)
 
+    def _scalar_dtype(self, other: bool | int | float) -> np.dtype:
+        """The dtype of ``self <op> other`` for a Python number (PyTorch's promotion)."""
+        kind = self.dtype.kind
+        if kind == "f" or type(other) is bool or (kind in "iu" and type(other) is int):
+            return self.dtype  # a number of the same or a lower category never widens
+        return result_type(self, other)
+
+    def _promoted(self, other: Any) -> tuple[Tensor, Tensor]:
+        """``self`` and ``other`` as tensors of their common dtype (``tg.result_type``)."""
+        if isinstance(other, Tensor):
+            if other.dtype == self.dtype:
+                return self, other
+            dtype = result_type(self, other)
+        elif isinstance(other, (bool, int, float)):
+            dtype = self._scalar_dtype(other)
+        elif isinstance(other, np.generic):  # a NumPy number counts as a Python one
+            dtype = result_type(self, other)
+        else:  # arrays and nested lists: as the tensors they make
+            other = self._lift(other)
+            dtype = result_type(self, other)
+        b = self._lift(other)
+        a = self if self.dtype == dtype else self.to(dtype)
+        return a, (b if b.dtype == dtype else b.to(dtype))
+
     def _binary(self, fn, other: Any, reverse: bool = False) -> Tensor:
-        a, b = self, self._lift(other)
-        if a.dtype != b.dtype:  # float wins over int/bool; otherwise NumPy's promotion
-            if a.dtype.kind == "f" and b.dtype.kind != "f":
-                b = b.to(a.dtype)
-            elif b.dtype.kind == "f" and a.dtype.kind != "f":
-                a = a.to(b.dtype)
-        return fn.apply(b, a) if reverse else fn.apply(a, b)
+        a, b = self._promoted(other)
+        if reverse:
+            a, b = b, a
+        try:
+            return fn.apply(a, b)
+        except ValueError:
+            _check_broadcast(fn.__name__.lower(), a.shape, b.shape)
+            raise
 
     def _compare(self, other: Any, fn: Callable) -> Tensor:
-        other = self._lift(other)
-        return Tensor(fn(self._data, other._data))
+        a, b = self._promoted(other)
+        return Tensor(fn(a._data, b._data))
+
+    def _float(self) -> Tensor:
+        """This tensor, or for an integer/bool one its value in the default float dtype: the
+        input of every float function (exp, sigmoid, mean, softmax, ...), as in PyTorch."""
+        return self if self.dtype.kind == "f" else self.to(get_default_dtype())
 
     # ---------------------------------------------------------------- arithmetic
 
@@ -373,10 +460,24 @@ class Tensor:
         return self._binary(E.Add, other, reverse=True)
 
     def __sub__(self, other):
+        self._check_bool_sub(other)
         return self._binary(E.Sub, other)
 
     def __rsub__(self, other):
+        self._check_bool_sub(other)
         return self._binary(E.Sub, other, reverse=True)
+
+    def _check_bool_sub(self, other: Any) -> None:
+        """PyTorch refuses ``-`` with a bool operand (a mask is inverted with ``~``)."""
+        if (
+            self.dtype.kind == "b"
+            or isinstance(other, (bool, np.bool_))
+            or (getattr(other, "dtype", None) is not None and np.dtype(other.dtype).kind == "b")
+        ):
+            raise RuntimeError(
+                "sub: subtraction, the `-` operator, with a bool tensor is not supported; "
+                "to invert a mask use `~`"
+            )
 
     def __mul__(self, other):
         return self._binary(E.Mul, other)
@@ -385,24 +486,37 @@ class Tensor:
         return self._binary(E.Mul, other, reverse=True)
 
     def __truediv__(self, other):
-        if self.dtype.kind != "f" and not (isinstance(other, Tensor) and other.dtype.kind == "f"):
-            return self.to(_DEFAULT_FLOAT) / other
+        if result_type(self, other).kind != "f":  # true division: integers give floats
+            return self._float() / other
         return self._binary(E.Div, other)
 
     def __rtruediv__(self, other):
-        if self.dtype.kind != "f":
-            return other / self.to(_DEFAULT_FLOAT)
+        if result_type(self, other).kind != "f":
+            return other / self._float()
         return self._binary(E.Div, other, reverse=True)
 
     def __pow__(self, exponent):
-        if isinstance(exponent, (int, float)):
-            return E.PowScalar.apply(self, exponent=exponent)
+        if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+            dtype = result_type(self, exponent)
+            if dtype.kind != "f" and exponent < 0:
+                raise RuntimeError(
+                    f"pow: integers to negative integer powers are not allowed "
+                    f"({self.dtype} tensor ** {exponent})"
+                )
+            x = self if self.dtype == dtype else self.to(dtype)
+            exponent = float(exponent) if isinstance(exponent, float) else int(exponent)
+            return E.PowScalar.apply(x, exponent=exponent)  # a Python number: never widens x
         return self._binary(E.Pow, exponent)
 
     def __rpow__(self, base):
         return self._binary(E.Pow, base, reverse=True)
 
     def __neg__(self):
+        if self.dtype.kind == "b":
+            raise RuntimeError(
+                "neg: negation, the `-` operator, on a bool tensor is not supported; "
+                "to invert a mask use `~`"
+            )
         return E.Neg.apply(self)
 
     def __matmul__(self, other):
@@ -417,6 +531,11 @@ class Tensor:
         if self.ndim == 0 or other.ndim == 0:
             raise RuntimeError(
                 f"matmul: both operands need at least 1 dimension, got {self.shape} @ {other.shape}"
+            )
+        if self.dtype != other.dtype:  # PyTorch does not promote in matmul
+            raise RuntimeError(
+                f"matmul: both operands need the same dtype, got {self.dtype} @ {other.dtype}; "
+                "convert one with .to(...)"
             )
         a = self.unsqueeze(0) if self.ndim == 1 else self
         b = other.unsqueeze(-1) if other.ndim == 1 else other
@@ -483,47 +602,55 @@ class Tensor:
     # ---------------------------------------------------------------- elementwise
 
     def exp(self) -> Tensor:
-        return E.Exp.apply(self)
+        return E.Exp.apply(self._float())
 
     def log(self) -> Tensor:
-        return E.Log.apply(self)
+        return E.Log.apply(self._float())
 
     def sqrt(self) -> Tensor:
-        return E.Sqrt.apply(self)
+        return E.Sqrt.apply(self._float())
 
     def abs(self) -> Tensor:
         return E.Abs.apply(self)
 
     def sin(self) -> Tensor:
-        return E.Sin.apply(self)
+        return E.Sin.apply(self._float())
 
     def cos(self) -> Tensor:
-        return E.Cos.apply(self)
+        return E.Cos.apply(self._float())
 
     def tanh(self) -> Tensor:
-        return E.Tanh.apply(self)
+        return E.Tanh.apply(self._float())
 
     def sigmoid(self) -> Tensor:
-        return E.Sigmoid.apply(self)
+        return E.Sigmoid.apply(self._float())
 
     def relu(self) -> Tensor:
         return E.Relu.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return E.LeakyRelu.apply(self, negative_slope=negative_slope)
+        return E.LeakyRelu.apply(self._float(), negative_slope=negative_slope)
 
     def gelu(self, approximate: str = "none") -> Tensor:
         if approximate not in ("none", "tanh"):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-        return E.Gelu.apply(self, approximate=approximate)
+        return E.Gelu.apply(self._float(), approximate=approximate)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-        return E.Softplus.apply(self, beta=beta, threshold=threshold)
+        return E.Softplus.apply(self._float(), beta=beta, threshold=threshold)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
-        return E.Clip.apply(self, min=min, max=max)
+        bounds = [b for b in (min, max) if b is not None]
+        for b in bounds:
+            if isinstance(b, bool) or not isinstance(b, (int, float, np.integer, np.floating)):
+                raise TypeError(f"clip: min and max must be numbers, got {b!r}")
+        dtype = result_type(self, *bounds)  # an int tensor clipped at 0.5 is float, as PyTorch
+        x = self if self.dtype == dtype else self.to(dtype)
+        as_number = float if dtype.kind == "f" else int  # a NumPy bound must not widen x
+        min, max = (None if b is None else as_number(b) for b in (min, max))
+        return E.Clip.apply(x, min=min, max=max)
 
     clamp = clip
 
@@ -547,8 +674,8 @@ class Tensor:
         count = math.prod(self.shape[a] for a in axes)
         if count == 0:  # the mean of nothing is NaN, as in PyTorch (without NumPy's warning)
             with np.errstate(invalid="ignore"):
-                return self.sum(axes, keepdim) / count
-        return self.sum(axes, keepdim) / count
+                return self._float().sum(axes, keepdim) / count
+        return self._float().sum(axes, keepdim) / count
 
     def var(
         self,
@@ -564,7 +691,8 @@ class Tensor:
             correction = int(unbiased)
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "var")
         count = math.prod(self.shape[a] for a in axes)
-        centred = self - self.mean(axes, keepdim=True)
+        x = self._float()
+        centred = x - x.mean(axes, keepdim=True)
         return (centred * centred).sum(axes, keepdim) / max(count - correction, 0)
 
     def std(
@@ -592,6 +720,8 @@ class Tensor:
         """log Σ exp(x), stable: the maximum is subtracted first (as a constant). Over an
         empty axis: −inf, as in PyTorch."""
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "logsumexp")
+        if self.dtype.kind != "f":
+            return self._float().logsumexp(axes, keepdim)
         if any(self.shape[a] == 0 for a in axes):  # log 0, without the log (and its warning)
             return self.sum(axes, keepdim) - math.inf
         top = self._shift_for_exp(axes)
@@ -603,6 +733,8 @@ class Tensor:
         logsumexp would round it at the scale of max (1e4 in float32 loses ~1e-3)."""
         axes = (R.normalize_dim(dim if dim is not None else axis, self.ndim, "log_softmax"),)
         axes = axes if self.ndim else ()
+        if self.dtype.kind != "f":
+            return self._float().log_softmax(dim if dim is not None else axis)
         shifted = self - self._shift_for_exp(axes)
         if any(self.shape[a] == 0 for a in axes):  # nothing to normalise
             return shifted
@@ -616,7 +748,12 @@ class Tensor:
     # ---------------------------------------------------------------- movement
 
     def reshape(self, *shape) -> Tensor:
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "reshape")
+        if shape.count(-1) > 1 or any(n < -1 for n in shape):
+            raise RuntimeError(
+                f"reshape: invalid shape {shape} (one -1 at most, other sizes non-negative) "
+                f"for input of shape {self.shape}"
+            )
         target = self._data.reshape(shape).shape if -1 in shape else shape
         if math.prod(target) != self.numel():
             raise RuntimeError(
@@ -681,10 +818,17 @@ class Tensor:
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def expand(self, *shape) -> Tensor:
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "expand")
         lead = len(shape) - self.ndim
         if lead < 0:
             raise RuntimeError(f"expand: cannot expand shape {self.shape} to {tuple(shape)}")
+        for i, n in enumerate(shape):
+            if n < -1 or (n == -1 and i < lead):
+                where = "a new leading dimension" if i < lead else "a size"
+                raise RuntimeError(
+                    f"expand: size {n} is not allowed as {where} (dimension {i} of "
+                    f"{tuple(shape)}, input shape {self.shape})"
+                )
         target = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         for i, n in enumerate(self.shape):
             if n != 1 and n != target[i + lead]:
@@ -1113,7 +1257,7 @@ class Tensor:
             self.numpy(), separator=", ", precision=4, threshold=100, prefix="Tensor("
         )
         extras = []
-        if self.dtype != _DEFAULT_FLOAT and self.dtype != np.int64 and self.dtype != np.bool_:
+        if self.dtype not in (get_default_dtype(), np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
@@ -1157,10 +1301,42 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     return like._lift(x) if like is not None else Tensor(x)
 
 
-def _shape_arg(shape: tuple) -> tuple[int, ...]:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+def _to_args(op: str, args: tuple, device: Any, dtype: Any) -> tuple[str | None, Any]:
+    """The (device, dtype) that ``to(*args, device=, dtype=)`` asks for (None: unchanged)."""
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, str) and a.lower().startswith(("cpu", "cuda")):
+            device = a
+        elif isinstance(a, str):
+            try:
+                dtype = np.dtype(a)
+            except TypeError:
+                raise ValueError(
+                    f"{op}: unknown device or dtype {a!r}: expected 'cpu', 'cuda' or a dtype name"
+                ) from None
+        else:
+            dtype = a
+    if device is not None:
+        device = normalize_device(device)
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(
+                f"{op}: expected a device ('cpu', 'cuda', tg.device), a dtype or a tensor, "
+                f"got {dtype!r}"
+            ) from None
+    return device, dtype
+
+
+def _shape_arg(shape: tuple, op: str = "shape") -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``; every entry an int (2.5 is a TypeError)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: sizes must be ints, got {tuple(shape)!r}")
     return tuple(int(n) for n in shape)
 
 
@@ -1177,6 +1353,17 @@ def _int_arg(value: Any, op: str, name: str) -> int:
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} ({value!r})")
     return int(value)
+
+
+def _check_broadcast(op: str, a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    """PyTorch's error for shapes that do not broadcast (returns if they do)."""
+    for i in range(1, min(len(a), len(b)) + 1):
+        if a[-i] != b[-i] and a[-i] != 1 and b[-i] != 1:
+            dim = max(len(a), len(b)) - i
+            raise RuntimeError(
+                f"{op}: the size of tensor a ({a[-i]}) must match the size of tensor b "
+                f"({b[-i]}) at non-singleton dimension {dim} (shapes {a} and {b})"
+            )
 
 
 def _normalize_index(index: Any, x: Tensor) -> tuple:
@@ -1215,6 +1402,8 @@ def cat(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> 
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    common = result_type(*tensors)  # PyTorch promotes the inputs of cat (and stack)
+    tensors = [t if t.dtype == common else t.to(common) for t in tensors]
     first = tensors[0]
     for i, t in enumerate(tensors):
         if t.ndim == 0:
@@ -1282,14 +1471,24 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     like = next((t for t in (a, b) if isinstance(t, Tensor)), None)
     if like is None:
         like = Tensor(a)
+    common = result_type(a, b)
     a, b = like._lift(a), like._lift(b)
     cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=like.device)
     if cond.dtype.kind != "b":
         cond = Tensor(cond._data != 0)
-    if a.dtype != b.dtype:
-        common = np.result_type(a.dtype, b.dtype)
-        a, b = a.to(common), b.to(common)
-    return E.Where.apply(cond, a, b)
+    a = a if a.dtype == common else a.to(common)
+    b = b if b.dtype == common else b.to(common)
+    try:
+        return E.Where.apply(cond, a, b)
+    except ValueError:
+        try:
+            np.broadcast_shapes(cond.shape, a.shape, b.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"where: condition shape {cond.shape}, input shape {a.shape} and other shape "
+                f"{b.shape} do not broadcast together"
+            ) from None
+        raise
 
 
 def maximum(a: Any, b: Any) -> Tensor:

@@ -1,10 +1,19 @@
-"""Datasets and batching: ``Dataset``, ``TensorDataset``, ``DataLoader``, and the data sets of
-the tutorials — 2D Ising configurations (``ising``), scikit-learn's 8×8 digits (``digits``) and
-MNIST (``mnist``) and Fashion-MNIST (``fashion_mnist``)."""
+"""Datasets and batching: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
+``random_split``, ``DataLoader``, and the data sets of the tutorials — 2D Ising configurations
+(``ising``), scikit-learn's 8×8 digits (``digits``), MNIST (``mnist``) and Fashion-MNIST
+(``fashion_mnist``). Also importable as ``tinygrad_cnn.utils.data``."""
 
 from __future__ import annotations
 
-from .dataset import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from .dataset import (
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
 from .digits import digits
 from .fashion_mnist import fashion_mnist
 from .ising import DEFAULT_TEMPERATURES, IsingDataset, T_c, default_cache_dir, ising
@@ -14,6 +23,7 @@ __all__ = [
     "Dataset",
     "TensorDataset",
     "Subset",
+    "ConcatDataset",
     "DataLoader",
     "random_split",
     "default_collate",

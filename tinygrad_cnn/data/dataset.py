@@ -12,6 +12,7 @@ over 60,000 samples costs a few hundred array operations, not 60,000 ``__getitem
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -19,10 +20,19 @@ from typing import Any
 import numpy as np
 
 from ..backend import get_array_module
+from ..dtypes import get_default_dtype
 from ..random import default_rng
 from ..tensor import Tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate"]
+__all__ = [
+    "Dataset",
+    "TensorDataset",
+    "Subset",
+    "ConcatDataset",
+    "DataLoader",
+    "random_split",
+    "default_collate",
+]
 
 
 class Dataset:
@@ -98,6 +108,35 @@ class Subset(Dataset):
         return self.dataset[int(self.indices[index])]
 
 
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another, as ``torch.utils.data.ConcatDataset``:
+    ``ConcatDataset([a, b])[len(a)]`` is ``b[0]``. ``cumulative_sizes`` are the running ends."""
+
+    def __init__(self, datasets: Sequence[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for d in self.datasets:
+            if not hasattr(d, "__len__") or not hasattr(d, "__getitem__"):
+                raise TypeError(
+                    f"ConcatDataset: every dataset needs __len__ and __getitem__, got "
+                    f"{type(d).__name__}"
+                )
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        index = index + n if index < 0 else int(index)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
 def _array_source(dataset: Any) -> tuple[tuple[Any, ...], np.ndarray | None] | None:
     """Whole-field arrays behind ``dataset`` and the map from its indices to their rows (None:
     the identity), following ``Subset``s down to a dataset with ``arrays()``; None if there is
@@ -119,40 +158,64 @@ def _index_for(a: Any, idx: np.ndarray) -> Any:
 
 
 def random_split(
-    dataset: Dataset, lengths: Sequence[int | float], seed: int | None = None
+    dataset: Dataset,
+    lengths: Sequence[int | float],
+    generator: np.random.Generator | int | None = None,
+    seed: int | None = None,
 ) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths.
 
-    ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (remainders go
-    to the first subsets, one each, as in PyTorch). The permutation comes from ``seed`` if given,
-    else from ``tinygrad_cnn.random.default_rng()``.
+    ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (each subset
+    gets floor(fraction·n); the remainder goes round-robin to the first subsets, as in PyTorch).
+    The permutation comes from ``generator`` (a ``numpy.random.Generator``, or a seed) or
+    ``seed`` if given, else from the global generator (``tg.manual_seed``).
     """
+    op = "random_split"
     n = len(dataset)
-    if lengths and all(isinstance(v, float) for v in lengths):
+    lengths = list(lengths)
+    if not lengths:
+        raise ValueError(f"{op}: lengths must not be empty")
+    for v in lengths:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{op}: lengths must be ints or fractions, got {v!r} in {lengths}")
+        if v < 0:
+            raise ValueError(f"{op}: lengths must be non-negative, got {lengths}")
+    if all(isinstance(v, (float, np.floating)) for v in lengths):
         if not math.isclose(sum(lengths), 1.0, abs_tol=1e-6):
-            raise ValueError(f"random_split: fractions must sum to 1, got {sum(lengths)}")
+            raise ValueError(f"{op}: fractions must sum to 1, got {sum(lengths)} ({lengths})")
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
     else:
         counts = [int(v) for v in lengths]
-    if sum(counts) != n or any(c < 0 for c in counts):
-        raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the {n} samples")
-    rng = np.random.default_rng(seed) if seed is not None else default_rng()
-    perm = rng.permutation(n)
+    if sum(counts) != n:
+        raise ValueError(f"{op}: lengths {lengths} do not add up to the {n} samples")
+    if generator is not None and seed is not None:
+        raise ValueError(f"{op}: give generator or seed, not both")
+    if isinstance(generator, (int, np.integer)):
+        generator, seed = None, int(generator)
+    if generator is None:
+        generator = np.random.default_rng(seed) if seed is not None else default_rng()
+    elif not hasattr(generator, "permutation"):
+        raise TypeError(
+            f"{op}: generator must be a numpy.random.Generator or a seed, "
+            f"got {type(generator).__name__}"
+        )
+    perm = generator.permutation(n)
     bounds = np.cumsum([0, *counts])
     return [Subset(dataset, perm[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _stack_field(values: list[Any]) -> np.ndarray:
-    """Stack one field of a batch into an array: integers become int64, Python floats float32."""
+    """Stack one field of a batch into an array: integers become int64, Python floats the
+    default dtype (float32 unless ``tg.set_default_dtype`` changed it)."""
     first = values[0]
     if isinstance(first, Tensor):
         arr = get_array_module(first._data).stack([v._data for v in values])
     elif isinstance(first, bool):
         arr = np.asarray(values, dtype=bool)
     elif isinstance(first, float):
-        arr = np.asarray(values, dtype=np.float32)
+        arr = np.asarray(values, dtype=get_default_dtype())
     else:
         xp = get_array_module(first)
         arr = xp.stack([xp.asarray(v) for v in values])
@@ -174,8 +237,8 @@ def _collate_field(values: list[Any], device: str | None) -> Any:
 def default_collate(samples: list[Any], device: str | None = None) -> Any:
     """Stack a list of samples into a batch: a tuple of fields gives a tuple of Tensors with a
     leading batch dimension (one Tensor per field); a dict gives a dict; a single field gives
-    one Tensor. Integer fields become int64, Python floats float32, arrays keep their dtype;
-    string fields stay lists of strings.
+    one Tensor. Integer fields become int64, Python floats the default dtype, arrays keep their
+    dtype; string fields stay lists of strings.
     """
     first = samples[0]
     if isinstance(first, (tuple, list)):
@@ -214,6 +277,14 @@ class DataLoader:
     ) -> None:
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(
+                f"DataLoader: dataset must have __len__ and __getitem__ (a map-style dataset), "
+                f"got {type(dataset).__name__}"
+            )
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle

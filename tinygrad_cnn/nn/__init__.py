@@ -1,8 +1,15 @@
 """Neural-network building blocks: ``Module``, ``Parameter``, layers, containers, losses,
-initialisation (``nn.init``) and gradient utilities (``nn.utils``), with PyTorch's names."""
+initialisation (``nn.init``) and gradient utilities (``nn.utils``), with PyTorch's names.
+
+``nn.functional`` is ``tinygrad_cnn.functional`` itself (the same module object), so both
+``import tinygrad_cnn.nn.functional as F`` and ``from tinygrad_cnn.nn import functional as F``
+work."""
 
 from __future__ import annotations
 
+import sys
+
+from .. import functional
 from . import init, utils
 from .layers import (
     GELU,
@@ -32,7 +39,12 @@ from .layers import (
 )
 from .module import IncompatibleKeys, Module, Parameter
 
+# the import system finds submodules in sys.modules: registering the one functional module under
+# its second name makes `import tinygrad_cnn.nn.functional` return it instead of a copy
+sys.modules[__name__ + ".functional"] = functional
+
 __all__ = [
+    "functional",
     "init",
     "utils",
     "Module",

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .. import functional as F
+from ..dtypes import get_default_dtype
 from ..inplace import bump
 from ..tensor import Tensor
 from . import init
@@ -47,16 +48,34 @@ __all__ = [
 ]
 
 
-def _pair(x: Any) -> tuple[int, int]:
+def _int(value: Any, name: str, layer: str, minimum: int | None = 1) -> int:
+    """``value`` as an int ≥ ``minimum`` (None: any int); a TypeError or ValueError naming the
+    layer otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{layer}: {name} must be an int, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{layer}: {name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def _pair(x: Any, name: str = "size", layer: str = "layer", minimum: int = 0) -> tuple[int, int]:
+    """An int or a pair of ints (each ≥ ``minimum``) → a pair."""
     if isinstance(x, (tuple, list)):
         if len(x) != 2:
-            raise ValueError(f"expected an int or a pair, got {x!r}")
-        return int(x[0]), int(x[1])
-    return int(x), int(x)
+            raise ValueError(f"{layer}: {name} must be an int or a pair, got {x!r}")
+        return _int(x[0], name, layer, minimum), _int(x[1], name, layer, minimum)
+    n = _int(x, name, layer, minimum)
+    return n, n
+
+
+def _number(value: Any, name: str, layer: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{layer}: {name} must be a number, got {value!r}")
+    return float(value)
 
 
 def _empty(*shape: int) -> Parameter:
-    return Parameter(np.empty(shape, dtype=np.float32))
+    return Parameter(np.empty(shape, dtype=get_default_dtype()))
 
 
 def _add_weight_and_bias(
@@ -99,7 +118,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = _int(in_features, "in_features", "Linear")
+        self.out_features = _int(out_features, "out_features", "Linear")
         _add_weight_and_bias(self, (self.out_features, self.in_features), self.out_features, bias)
         self.reset_parameters()
 
@@ -139,11 +159,13 @@ class _ConvNd(Module):
         transposed: bool,
     ) -> None:
         super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.dilation = _pair(dilation)
-        self.groups = int(groups)
+        name = self._layer_name
+        self.in_channels = _int(in_channels, "in_channels", name)
+        self.out_channels = _int(out_channels, "out_channels", name)
+        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
+        self.stride = _pair(stride, "stride", name, 1)
+        self.dilation = _pair(dilation, "dilation", name, 1)
+        self.groups = _int(groups, "groups", name)
         if transposed:  # the adjoint maps input channels to output channels
             weight_shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
@@ -152,6 +174,10 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def _check_groups(self, in_channels: int, out_channels: int, groups: int) -> None:
+        name = self._layer_name
+        in_channels = _int(in_channels, "in_channels", name)
+        out_channels = _int(out_channels, "out_channels", name)
+        groups = _int(groups, "groups", name)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{self._layer_name}: in_channels ({in_channels}) and out_channels "
@@ -224,12 +250,12 @@ class Conv2d(_ConvNd):
                 raise ValueError(
                     f"Conv2d: padding must be 'same', 'valid' or ints, got {padding!r}"
                 )
-            if padding == "same" and _pair(stride) != (1, 1):
+            if padding == "same" and _pair(stride, "stride", "Conv2d", 1) != (1, 1):
                 raise ValueError("Conv2d: padding='same' is not supported for strided convolutions")
         super().__init__(
             in_channels, out_channels, kernel_size, stride, dilation, groups, bias, transposed=False
         )
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", "Conv2d")
         self.padding_mode = padding_mode
 
     def _circular_pad(self, x: Tensor) -> Tensor:
@@ -281,8 +307,8 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(
             in_channels, out_channels, kernel_size, stride, dilation, groups, bias, transposed=True
         )
-        self.padding = _pair(padding)
-        self.output_padding = _pair(output_padding)
+        self.padding = _pair(padding, "padding", "ConvTranspose2d")
+        self.output_padding = _pair(output_padding, "output_padding", "ConvTranspose2d")
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
@@ -311,6 +337,11 @@ class _Pool2d(Module):
         ceil_mode: bool,
     ) -> None:
         super().__init__()
+        name = type(self).__name__
+        _pair(kernel_size, "kernel_size", name, 1)  # checked here; kept as given for the repr
+        if stride is not None:
+            _pair(stride, "stride", name, 1)
+        _pair(padding, "padding", name, 0)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -336,6 +367,7 @@ class MaxPool2d(_Pool2d):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
+        _pair(dilation, "dilation", "MaxPool2d", 1)
         self.dilation = dilation
         self.return_indices = return_indices
 
@@ -374,6 +406,8 @@ class AvgPool2d(_Pool2d):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
+        if divisor_override is not None:
+            _int(divisor_override, "divisor_override", "AvgPool2d", 1)
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
@@ -403,6 +437,14 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | tuple[int, int]) -> None:
         super().__init__()
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
+        if not 1 <= len(sizes) <= 2:
+            raise ValueError(
+                f"AdaptiveAvgPool2d: output_size must be an int or a pair, got {sizes!r}"
+            )
+        for n in sizes:
+            if n is not None:
+                _int(n, "output_size", "AdaptiveAvgPool2d", 1)
         self.output_size = output_size
 
     def forward(self, x: Tensor) -> Tensor:
@@ -425,18 +467,24 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
     ) -> None:
         super().__init__()
-        self.num_features = int(num_features)
+        name = type(self).__name__
+        self.num_features = _int(num_features, "num_features", name)
+        if _number(eps, "eps", name) <= 0:
+            raise ValueError(f"{name}: eps must be positive, got {eps}")
+        if momentum is not None and not 0.0 <= _number(momentum, "momentum", name) <= 1.0:
+            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
         self.eps, self.momentum = eps, momentum
+        dtype = get_default_dtype()
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
-            self.weight = Parameter(np.ones(num_features, dtype=np.float32))
-            self.bias = Parameter(np.zeros(num_features, dtype=np.float32))
+            self.weight = Parameter(np.ones(num_features, dtype=dtype))
+            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=np.float32)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=np.float32)))
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)))
             self.register_buffer("num_batches_tracked", Tensor(np.zeros((), dtype=np.int64)))
         else:
             self.register_buffer("running_mean", None)
@@ -515,7 +563,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
+        if not 0.0 <= _number(p, "p", "Dropout") <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = float(p)
 
@@ -542,7 +590,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = _number(negative_slope, "negative_slope", "LeakyReLU")
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
@@ -568,6 +616,8 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
@@ -580,8 +630,10 @@ class GELU(Module):
 class Softmax(Module):
     """exp(x) / Σ exp(x) along ``dim`` (default −1, the last axis)."""
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = -1) -> None:
         super().__init__()
+        if dim is not None:
+            _int(dim, "dim", type(self).__name__, minimum=None)
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
@@ -594,8 +646,10 @@ class Softmax(Module):
 class LogSoftmax(Module):
     """log(softmax(x)) along ``dim`` (default −1), computed stably."""
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = -1) -> None:
         super().__init__()
+        if dim is not None:
+            _int(dim, "dim", type(self).__name__, minimum=None)
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
@@ -610,6 +664,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
+        _int(start_dim, "start_dim", "Flatten", minimum=None)
+        _int(end_dim, "end_dim", "Flatten", minimum=None)
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Tensor) -> Tensor:

@@ -17,9 +17,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import autograd
-from ..backend import get_array_module, normalize_device, to_device, to_numpy
+from ..backend import get_array_module, to_device, to_numpy
 from ..inplace import bump
-from ..tensor import Tensor
+from ..tensor import Tensor, _to_args
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
 
@@ -350,24 +350,23 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ devices and dtypes
-    def to(self, target: Any) -> Module:
-        """Move (``"cpu"``, ``"cuda"``) or cast (``tg.float64``) parameters and buffers in place.
+    def to(
+        self, *args: Any, device: Any = None, dtype: Any = None, non_blocking: bool = False
+    ) -> Module:
+        """Move (``"cpu"``, ``"cuda"``, ``tg.device``) and/or cast (``tg.float64``) parameters and
+        buffers in place: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``
+        or keywords, as in PyTorch (``non_blocking`` is accepted; copies are synchronous).
 
         The Parameter objects stay the same, so an optimizer built before ``to`` keeps
         working. Casting touches floating-point tensors only (counters stay integers)."""
-        if isinstance(target, str):
-            device = normalize_device(target)
+        device, dtype = _to_args("Module.to", args, device, dtype)
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"Module.to: only floating dtypes are allowed, got {dtype}")
 
-            def convert(a: Any) -> Any:
-                return to_device(a, device)
-
-        else:
-            dtype = np.dtype(target)
-            if dtype.kind != "f":
-                raise TypeError(f"Module.to: only floating dtypes are allowed, got {dtype}")
-
-            def convert(a: Any) -> Any:
-                return a.astype(dtype) if a.dtype.kind == "f" else a
+        def convert(a: Any) -> Any:
+            if dtype is not None and a.dtype.kind == "f":
+                a = a.astype(dtype, copy=False)
+            return a if device is None else to_device(a, device)
 
         for t in (*self.parameters(), *self.buffers()):
             t._data = convert(t._data)
@@ -413,6 +412,11 @@ class Module:
         Shapes must match. With ``strict=True`` (default) missing and unexpected keys are
         errors too; all problems are reported together, by name. Returns
         ``(missing_keys, unexpected_keys)``."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"load_state_dict: expected a mapping of names to tensors (what state_dict() "
+                f"returns), got {type(state_dict).__name__}"
+            )
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -73,6 +73,15 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+def _gamma(name: str, gamma: Any) -> float:
+    """A decay factor: a real number ≥ 0, named in the error otherwise."""
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)):
+        raise TypeError(f"{name}: gamma must be a number, got {type(gamma).__name__} {gamma!r}")
+    if not gamma >= 0:
+        raise ValueError(f"{name}: gamma must be non-negative, got {gamma}")
+    return gamma
+
+
 class StepLR(LRScheduler):
     """``lr = base_lr · gamma^(epoch // step_size)``: decay by ``gamma`` every ``step_size``
     epochs."""
@@ -80,9 +89,9 @@ class StepLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        if step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be positive, got {step_size}")
-        self.step_size, self.gamma = int(step_size), gamma
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size <= 0:
+            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
+        self.step_size, self.gamma = int(step_size), _gamma("StepLR", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -96,7 +105,10 @@ class MultiStepLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, milestones: list[int], gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        self.milestones, self.gamma = sorted(int(m) for m in milestones), gamma
+        self.milestones, self.gamma = (
+            sorted(int(m) for m in milestones),
+            _gamma("MultiStepLR", gamma),
+        )
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -108,7 +120,7 @@ class ExponentialLR(LRScheduler):
     """``lr = base_lr · gamma^epoch``."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = gamma
+        self.gamma = _gamma("ExponentialLR", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:

@@ -13,6 +13,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
 from .. import autograd
 from ..backend import get_array_module, to_device, to_numpy
 from ..inplace import bump
@@ -46,7 +48,13 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of tensors or of dicts, "
                 "got a single Tensor (wrap it in a list)"
             )
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of tensors or of dicts, "
+                f"got {type(params).__name__}"
+            ) from None
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -68,6 +76,9 @@ class Optimizer:
         for key, default in self.defaults.items():
             if default is required and key not in group:
                 raise ValueError(f"{name}: parameter group didn't specify a value of {key!r}")
+            numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+            if numeric and key in group:  # a group's own hyperparameters: checked as the defaults
+                _check(name, **{key: group[key]})
             group.setdefault(key, default)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
@@ -177,7 +188,10 @@ def _restore(value: Any, p: Tensor, key: str) -> Any:
 
 
 def _check(name: str, **values: float) -> None:
+    """Every hyperparameter a real number ≥ 0 (a string or a NaN is refused by name)."""
     for key, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name}: {key} must be a number, got {type(v).__name__} {v!r}")
         if not v >= 0.0:
             raise ValueError(f"{name}: invalid {key} {v} (must be >= 0)")
 
@@ -200,7 +214,7 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        _check("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
+        _check("SGD", lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov momentum requires a momentum and zero dampening")
         defaults = dict(
@@ -250,6 +264,9 @@ class Adam(Optimizer):
     ) -> None:
         name = type(self).__name__
         _check(name, lr=lr, eps=eps, weight_decay=weight_decay)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair of numbers, got {betas!r}")
+        _check(name, beta1=betas[0], beta2=betas[1])
         if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
             raise ValueError(f"{name}: betas must be in [0, 1), got {betas}")
         defaults = dict(

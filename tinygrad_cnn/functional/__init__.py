@@ -1,0 +1,71 @@
+"""The functional interface, with PyTorch's names, argument names and defaults:
+
+    import tinygrad_cnn.functional as F      # or: import tinygrad_cnn.nn.functional as F
+    y = F.max_pool2d(F.relu(F.conv2d(x, w, b, padding=1)), 2)
+    loss = F.cross_entropy(logits, labels)
+
+Images are NCHW (a single image (C, H, W) is accepted where PyTorch accepts it). Every function
+checks its arguments and raises an error that names the op and the shapes, then calls the
+primitives in ``tinygrad_cnn.ops`` (im2col/col2im, pooling, fused batch norm) or composes
+Tensor operations. All gradients are differentiable again (``create_graph=True``).
+
+One module per kind: ``conv``, ``pool``, ``norm``, ``dropout``, ``linear`` (with ``flatten``
+and ``pad``), ``activation`` and ``loss``; every name is also here. ``tinygrad_cnn.nn.functional``
+is this same module.
+"""
+
+from __future__ import annotations
+
+from .activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from .conv import conv2d, conv_output_size, conv_transpose2d
+from .dropout import dropout, dropout2d
+from .linear import flatten, linear, pad
+from .loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from .norm import batch_norm
+from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_unpool2d
+
+__all__ = [
+    # convolution
+    "conv2d",
+    "conv_transpose2d",
+    "conv_output_size",
+    # pooling
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "max_unpool2d",
+    # normalisation, regularisation, layers
+    "batch_norm",
+    "dropout",
+    "dropout2d",
+    "linear",
+    "flatten",
+    "pad",
+    # activations
+    "relu",
+    "leaky_relu",
+    "gelu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "softplus",
+    # losses
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "huber_loss",
+    "smooth_l1_loss",
+]
