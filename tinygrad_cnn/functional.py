@@ -22,7 +22,7 @@ import numpy as np
 from .backend import to_device
 from .ops import conv as _conv
 from .ops.im2col import output_size
-from .ops.loss import ClampedLog
+from .ops.loss import BinaryCrossEntropy
 from .ops.norm import BatchNorm, batch_stats
 from .ops.pool import MaxPool2d, MaxUnpool2d, PoolGather, WindowSum, max_pool
 from .random import default_rng
@@ -877,7 +877,7 @@ def binary_cross_entropy(
                 f"{op}: all elements of input should be between 0 and 1, got values in "
                 f"[{lo}, {hi}] (apply sigmoid, or use binary_cross_entropy_with_logits)"
             )
-    loss = -(t * ClampedLog.apply(p) + (1 - t) * ClampedLog.apply(1 - p))
+    loss = BinaryCrossEntropy.apply(p, t)
     if weight is not None:
         loss = loss * as_tensor(weight, like=p).to(p.dtype)
     return _reduce(loss, reduction, op)
