@@ -738,12 +738,16 @@ class Tensor:
         """Round half to even, at ``decimals`` places (negative: tens, hundreds, ...)."""
         if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
             raise TypeError(f"round: decimals must be an int, got {decimals!r}")
-        return MX.Round.apply(self, decimals=int(decimals)) if self.dtype.kind == "f" else self
+        if self.dtype.kind != "f":
+            if decimals:
+                raise NotImplementedError(f"round: decimals needs a float tensor, not {self.dtype}")
+            return self
+        return MX.Round.apply(self, decimals=int(decimals))
 
     def frac(self) -> Tensor:
         """x − trunc(x) (the sign of x); gradient 1."""
         if self.dtype.kind != "f":
-            raise RuntimeError(f"frac: needs a floating-point tensor, got {self.dtype}")
+            raise NotImplementedError(f"frac: needs a floating-point tensor, got {self.dtype}")
         return self - self.trunc()
 
     def sign(self) -> Tensor:
@@ -777,7 +781,7 @@ class Tensor:
     def _modulo(self, fn: type, other: Any, op: str) -> Tensor:
         b = self._lift(other)
         if self.dtype.kind in "iub" and b.dtype.kind in "iub" and not bool(b._data.all()):
-            raise ZeroDivisionError(f"{op}: integer division by zero")
+            raise RuntimeError(f"{op}: integer division by zero (ZeroDivisionError)")
         return self._binary(fn, b)
 
     def lerp(self, end: Any, weight: Any) -> Tensor:
@@ -834,7 +838,7 @@ class Tensor:
         if rounding_mode is None:
             return self / other
         if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(
+            raise RuntimeError(
                 f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
             )
         b = self._lift(other)
@@ -842,7 +846,7 @@ class Tensor:
         q = q.trunc() if rounding_mode == "trunc" else q.floor()
         if self.dtype.kind in "iub" and b.dtype.kind in "iub":
             if not bool(b._data.all()):
-                raise ZeroDivisionError("div: integer division by zero")
+                raise RuntimeError("div: integer division by zero (ZeroDivisionError)")
             q = q.to(np.promote_types(self.dtype, b.dtype))
         return q
 
@@ -928,7 +932,7 @@ class Tensor:
         try:
             dtype = np.dtype(dtype)
         except TypeError:
-            raise TypeError(f"type: unknown dtype {dtype!r}") from None
+            raise ValueError(f"type: unknown dtype {dtype!r}") from None
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
