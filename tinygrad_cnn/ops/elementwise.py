@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import erf, get_array_module, to_device
+from ..backend import erf, masked_select_zero, to_device
 from ..function import Function
 
 __all__ = [
@@ -57,11 +57,10 @@ def sum_to(grad, shape: tuple[int, ...]):
 def mask_grad(grad_out, mask):
     """The upstream gradient where the constant bool ``mask`` holds, 0 elsewhere: a select,
     not a product, so an off unit gets 0 even from a NaN or inf upstream gradient (PyTorch's
-    rule). One pass over raw arrays when no graph is being built through ``grad_out`` (first
-    order), the ``Where`` primitive otherwise."""
+    rule). On raw arrays when no graph is being built through ``grad_out`` (first order; see
+    ``backend.masked_select_zero`` for the fast path), the ``Where`` primitive otherwise."""
     if not grad_out.requires_grad:
-        g = grad_out._data
-        return type(grad_out)(get_array_module(g).where(mask, g, g.dtype.type(0)))
+        return type(grad_out)(masked_select_zero(mask, grad_out._data))
     return Where.apply(type(grad_out)(mask), grad_out, grad_out.zeros_like())
 
 
