@@ -291,6 +291,7 @@ def test_edge_gradient_formula(case: Edge, create_graph: bool):
         np.testing.assert_allclose(got, want, rtol=1e-15, atol=case.atol)
 
 
+@pytest.mark.filterwarnings("ignore:std\\(\\)")  # PyTorch warns about std of one element
 @pytest.mark.parametrize("case", EDGES, ids=str)
 def test_edge_gradient_matches_pytorch(case: Edge, torch):
     xs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in case.inputs]

@@ -65,6 +65,15 @@ class Tensor:
     (``sum``, ``mean``, ``max``, ...) take ``axis=`` (alias ``dim=``) and ``keepdim=``. Functions
     of several tensors (``cat``, ``stack``, ``where``) and constructors (``zeros``, ``randn``,
     ...) live in the ``tinygrad_cnn`` namespace; CNN layers in ``tinygrad_cnn.functional``.
+
+    Elementwise math (``exp``, ``log1p``, ``atan2``, ``erfinv``, ``floor``, ``round(decimals=)``,
+    ``fmod``, ``lerp``, ``addcmul``, ...), comparisons as methods (``eq``, ``lt``, ...), tests
+    (``isnan``, ``isinf``, ``isclose``, ``allclose``, ``equal``, ``all``/``any`` with ``dim``,
+    ``count_nonzero``), conversions (``float``, ``double``, ``half``, ``long``, ``int``,
+    ``bool``, ``type``, ``type_as``) and ``new_zeros``/``new_ones``/``new_full``/``new_empty``/
+    ``new_tensor`` are methods; each elementwise one is also a function, ``tg.exp(x)``.
+    Gradients at edge points are PyTorch's: e.g. ReLU and clamp give 0 to an off unit even from
+    a NaN upstream gradient; ``std`` has gradient 0 at zero spread; rounding has gradient 0.
     """
 
     __slots__ = (
