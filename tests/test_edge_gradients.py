@@ -17,6 +17,7 @@ import pytest
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
+from tinygrad_cnn.ops.math import Hardtanh
 
 nan, inf = np.nan, np.inf
 _EPS12 = float(np.float32(1e-12))  # PyTorch's bound on p(1 − p) in binary_cross_entropy
@@ -74,6 +75,30 @@ EDGES = [
         lambda torch, x: x.clamp(-0.5, 0.5),
         ([0.0, nan, nan, nan, 0.0],),
         [nan] * 5,
+    ),
+    Edge(
+        "threshold_nan_upstream",
+        ([0.0, 0.5, 1.0],),
+        lambda x: tg.threshold(x, 0.5, -2.0),
+        lambda torch, x: torch.threshold(x, 0.5, -2.0),
+        ([0.0, 0.0, nan],),
+        [nan, nan, nan],
+    ),
+    # hardtanh (unlike clamp) gives 0 at its bounds
+    Edge(
+        "hardtanh_at_bounds_nan_upstream",
+        ([-1.0, -0.5, 0.0, 0.5, 1.0],),
+        lambda x: Hardtanh.apply(x, min_val=-0.5, max_val=0.5),
+        lambda torch, x: torch.nn.functional.hardtanh(x, -0.5, 0.5),
+        ([0.0, 0.0, nan, 0.0, 0.0],),
+        [nan] * 5,
+    ),
+    Edge(
+        "relu6_at_0_and_6",
+        ([-1.0, 0.0, 3.0, 6.0, 7.0],),
+        lambda x: Hardtanh.apply(x, min_val=0.0, max_val=6.0),
+        lambda torch, x: torch.nn.functional.relu6(x),
+        ([0.0, 0.0, 1.0, 0.0, 0.0],),
     ),
     # clamp: values exactly at a bound get the gradient (the bounds are inside)
     Edge(

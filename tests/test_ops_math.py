@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
 from tinygrad_cnn.backend import erfinv
+from tinygrad_cnn.ops.math import Hardtanh
 from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import arrays, broadcastable_shapes, shapes, tensors
 
@@ -77,6 +78,20 @@ UNARY = [
     Unary("sign", lambda x: x.sign(), np.sign, kinks=(0.0,), torch_fn=_method("sign")),
     Unary("nan_to_num", lambda x: x.nan_to_num(), lambda x: x, torch_fn=_method("nan_to_num")),
     Unary("neg", lambda x: x.neg(), np.negative, torch_fn=_method("neg")),
+    Unary(
+        "threshold",
+        lambda x: tg.threshold(x, 0.5, -2.0),
+        lambda x: np.where(x > 0.5, x, -2.0),
+        kinks=(0.5,),
+        torch_fn=lambda t, x: t.threshold(x, 0.5, -2.0),
+    ),
+    Unary(
+        "hardtanh",
+        lambda x: Hardtanh.apply(x, min_val=-1.0, max_val=0.5),
+        lambda x: np.clip(x, -1.0, 0.5),
+        kinks=(-1.0, 0.5),
+        torch_fn=lambda t, x: t.nn.functional.hardtanh(x, -1.0, 0.5),
+    ),
     Unary(
         "lerp_scalar_small",
         lambda x: x.lerp(2.5, 0.3),
@@ -590,6 +605,8 @@ def _sample(name: str):
         return (x > 0, x, y), {}
     if name == "round":
         return (x * 7,), {"decimals": 1}
+    if name == "threshold":
+        return (x,), {"threshold": 0.2, "value": -1.0}
     return (x,), {}
 
 

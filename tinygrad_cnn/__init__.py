@@ -122,6 +122,7 @@ from .pointwise import (
     subtract,
     tan,
     tanh,
+    threshold,
     true_divide,
     trunc,
 )
@@ -266,6 +267,7 @@ __all__ += [
     "subtract",
     "tan",
     "tanh",
+    "threshold",
     "true_divide",
     "trunc",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .ops.math import Threshold
 from .tensor import Tensor, maximum, minimum, where
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "subtract",
     "tan",
     "tanh",
+    "threshold",
     "true_divide",
     "trunc",
     "where",
@@ -254,6 +256,13 @@ def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> 
 
 
 clip = clamp
+
+
+def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    """``input`` where it is above ``threshold``, else ``value`` (ReLU is threshold(x, 0, 0));
+    gradient 1 above the threshold, 0 at and below it."""
+    x = _input(input, "threshold")
+    return Threshold.apply(x, threshold=float(threshold), value=float(value))
 
 
 def nan_to_num(

@@ -1,5 +1,6 @@
 """Differentiable primitives, grouped by kind; each is a ``Function`` subclass.
 
-elementwise, reduce, movement, linalg: the core; im2col, conv, pool, norm, loss: the CNN stack.
+elementwise, math, reduce, movement, linalg: the core; im2col, conv, pool, norm, loss: the CNN
+stack.
 Import the submodule you need (``from tinygrad_cnn.ops import conv``).
 """

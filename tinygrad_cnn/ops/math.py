@@ -13,7 +13,7 @@ import numpy as np
 
 from ..backend import erf, erfinv
 from ..function import Function
-from .elementwise import Where, sum_to
+from .elementwise import Where, mask_grad, sum_to
 
 __all__ = [
     "Log1p",
@@ -40,6 +40,8 @@ __all__ = [
     "Fmod",
     "Remainder",
     "NanToNum",
+    "Threshold",
+    "Hardtanh",
     "StdSqrt",
     "Contiguous",
 ]
@@ -332,6 +334,32 @@ class NanToNum(Function):
 
     def backward(self, grad_out):
         return grad_out * _constant(grad_out, self.saved[0].astype(grad_out.dtype))
+
+
+class Threshold(Function):
+    """x where x > ``threshold``, else ``value``; the gradient passes where x > threshold and
+    is 0 elsewhere, also for a NaN upstream gradient (PyTorch's threshold)."""
+
+    def forward(self, x, *, threshold, value):
+        above = x > threshold
+        self.save_for_backward(above)
+        return self.xp.where(above, x, x.dtype.type(value))
+
+    def backward(self, grad_out):
+        return mask_grad(grad_out, self.saved[0])
+
+
+class Hardtanh(Function):
+    """x clipped to [min_val, max_val], with PyTorch's hardtanh gradient: 1 strictly inside,
+    0 at the bounds and outside (clamp instead passes the gradient at its bounds)."""
+
+    def forward(self, x, *, min_val=-1.0, max_val=1.0):
+        xp = self.xp
+        self.save_for_backward(xp.logical_and(x > min_val, x < max_val))
+        return xp.clip(x, min_val, max_val)
+
+    def backward(self, grad_out):
+        return mask_grad(grad_out, self.saved[0])
 
 
 class StdSqrt(Function):
