@@ -8,6 +8,7 @@ Where NumPy and CuPy differ (scatter-add, window views, DLPack), the difference 
 from __future__ import annotations
 
 import importlib
+import math
 import sys
 from types import ModuleType
 from typing import Any
@@ -31,7 +32,9 @@ __all__ = [
     "stable_argsort",
     "accumulate",
     "doubling_scan",
+    "masked_select_zero",
     "erf",
+    "erfinv",
     "from_dlpack",
     "CUDA_INSTALL_HINT",
 ]
@@ -258,19 +261,55 @@ def doubling_scan(ufunc: Any, x: Any, axis: int) -> Any:
         out[later] = ufunc(out[later], out[earlier])  # the right side is read before writing
         width *= 2
     return out
+def masked_select_zero(mask: Any, values: Any) -> Any:
+    """``values`` where the bool ``mask`` holds and 0 elsewhere, also where ``values`` is NaN
+    or ±inf (so not just ``values * mask``: NaN·0 is NaN). The fast path below gives −0 for
+    a negative value outside the mask (equal to 0 in every comparison).
+
+    NumPy's ``where`` is several times slower than a product (6 ms against 0.9 ms on 1.6M
+    float32), so on NumPy the product is used whenever ``values`` is all finite (one sum
+    checks it) and ``where`` only otherwise. CuPy's ``where`` is as fast as a product, and
+    the check would cost a device synchronisation: it always selects.
+    """
+    xp = get_array_module(values)
+    zero = values.dtype.type(0)
+    if xp is not np:
+        return xp.where(mask, values, zero)
+    if np.isfinite(values.sum()):
+        return np.multiply(values, mask, dtype=values.dtype)
+    return np.where(mask, values, zero)
+
+
+def _erfc_scaled(y: Any, terms: int = 60) -> Any:
+    """√π · e^(y²) · erfc(y) (NumPy, float64) by the continued fraction
+    erfc(y) = e^(−y²)/√π · 1/(y + (1/2)/(y + 1/(y + (3/2)/(y + …)))), evaluated from the back.
+    60 terms reach float64 round-off for y ≥ 2, 200 for y ≥ 1; e^(y²) is never formed."""
+    frac = np.zeros_like(y)
+    for k in range(terms, 0, -1):
+        frac = (k / 2) / (y + frac)
+    return 1 / (y + frac)
 
 
 def erf(x: Any) -> Any:
     """The error function, elementwise, to float64 precision, on either backend.
 
-    NumPy has no erf; CuPy's lives in cupyx. For |x| < 3 the series
-    erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)) has only positive terms (no
-    cancellation); beyond, the continued fraction for erfc converges in a few dozen steps.
+    NumPy has no erf; CuPy's lives in cupyx. For |x| < 1 the Maclaurin series
+    2/√π · Σ (−1)ⁿ x^(2n+1) / (n!·(2n+1)) by Horner's rule (within 2 ulps); for 1 ≤ |x| < 3
+    the series erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), whose terms are all
+    positive (no cancellation); beyond, the continued fraction for erfc converges in a few
+    dozen steps.
     """
     xp = get_array_module(x)
     if xp is not np:
         return importlib.import_module("cupyx.scipy.special").erf(x)
     a = np.abs(np.asarray(x, dtype=np.float64))
+    near = np.minimum(a, 1.0)
+    z = near * near
+    coefficients = [(-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(26)]
+    horner = np.full_like(z, coefficients[-1])
+    for c in reversed(coefficients[:-1]):
+        horner = horner * z + c
+    maclaurin = 2 / math.sqrt(math.pi) * near * horner
     small = np.minimum(a, 3.0)
     term = small.copy()
     total = small.copy()
@@ -279,11 +318,50 @@ def erf(x: Any) -> Any:
         total += term
     series = 2 / np.sqrt(np.pi) * np.exp(-small * small) * total
     big = np.maximum(a, 3.0)
-    frac = np.zeros_like(big)
-    for k in range(60, 0, -1):  # erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))
-        frac = (k / 2) / (big + frac)
-    tail = 1 - np.exp(-big * big) / np.sqrt(np.pi) / (big + frac)
-    return (np.sign(x) * np.where(a < 3.0, series, tail)).astype(np.result_type(x, np.float32))
+    tail = 1 - np.exp(-big * big) / np.sqrt(np.pi) * _erfc_scaled(big)
+    out = np.where(a < 1.0, maclaurin, np.where(a < 3.0, series, tail))
+    return (np.sign(x) * out).astype(np.result_type(x, np.float32))
+
+
+_ERFC_1 = 0.15729920705028513  # erfc(1): for 1 − |x| below it, erfinv(x) is beyond 1
+
+
+def erfinv(x: Any) -> Any:
+    """The inverse error function, elementwise, on either backend: erfinv(±1) = ±inf, NaN
+    outside [−1, 1] and for NaN.
+
+    NumPy: Winitzki's closed form (relative error below 2·10⁻³) as a start, then Newton steps,
+    each of which squares the error. Where y = erfinv(|x|) < 1 the steps solve erf(y) = |x|;
+    beyond, where erf(y) is too close to 1 to be compared with |x|, they solve
+    log erfc(y) = log(1 − |x|) (1 − |x| is exact there), so the result keeps full relative
+    precision up to |x| = 1 − 2⁻⁵³.
+    """
+    xp = get_array_module(x)
+    if xp is not np:
+        return importlib.import_module("cupyx.scipy.special").erfinv(x)
+    x64 = np.asarray(x, dtype=np.float64)
+    a = np.abs(x64)
+    with np.errstate(invalid="ignore"):
+        inside = a < 1  # False for NaN
+    y = np.where(np.isnan(a), np.nan, np.where(a == 1, np.inf, np.nan))
+    a_in = a[inside]
+    k = 0.147
+    log_1ma2 = np.log1p(-a_in * a_in)
+    half = 2 / (np.pi * k) + 0.5 * log_1ma2
+    start = np.sqrt(np.sqrt(half * half - log_1ma2 / k) - half)
+    c = 1 - a_in  # exact where it matters (|x| ≥ 1/2, Sterbenz)
+    tail = c < _ERFC_1
+    mid = start[~tail]
+    for _ in range(6):  # y ← y − (erf(y) − |x|) / (2/√π · e^(−y²))
+        mid = mid - (erf(mid) - a_in[~tail]) * (np.sqrt(np.pi) / 2) * np.exp(mid * mid)
+    far, log_c = np.maximum(start[tail], 0.9), np.log(c[tail])
+    for _ in range(6):  # log erfc(y) = −y² − log √π + log s(y), d/dy = −2/s(y)
+        s = _erfc_scaled(far, terms=200)
+        far = far + (-far * far - 0.5 * np.log(np.pi) + np.log(s) - log_c) * s / 2
+    y_in = np.empty_like(a_in)
+    y_in[~tail], y_in[tail] = mid, far
+    y[inside] = y_in
+    return np.copysign(y, x64).astype(np.result_type(x, np.float32))
 
 
 def from_dlpack(obj: Any) -> Any:

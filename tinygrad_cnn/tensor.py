@@ -21,6 +21,7 @@ from .inplace import bump, check_writable, inplace
 from .ops import elementwise as E
 from .ops import index as I
 from .ops import linalg as L
+from .ops import math as MX
 from .ops import movement as M
 from .ops import reduce as R
 from .ops import sort as S
@@ -112,6 +113,15 @@ class Tensor:
     ``mode`` and ``cummax``/``cummin`` return a named tuple ``(values, indices)``. Functions
     of several tensors (``cat``, ``stack``, ``where``) and constructors (``zeros``, ``randn``,
     ...) live in the ``tinygrad_cnn`` namespace; CNN layers in ``tinygrad_cnn.functional``.
+
+    Elementwise math (``exp``, ``log1p``, ``atan2``, ``erfinv``, ``floor``, ``round(decimals=)``,
+    ``fmod``, ``lerp``, ``addcmul``, ...), comparisons as methods (``eq``, ``lt``, ...), tests
+    (``isnan``, ``isinf``, ``isclose``, ``allclose``, ``equal``, ``all``/``any`` with ``dim``,
+    ``count_nonzero``), conversions (``float``, ``double``, ``half``, ``long``, ``int``,
+    ``bool``, ``type``, ``type_as``) and ``new_zeros``/``new_ones``/``new_full``/``new_empty``/
+    ``new_tensor`` are methods; each elementwise one is also a function, ``tg.exp(x)``.
+    Gradients at edge points are PyTorch's: e.g. ReLU and clamp give 0 to an off unit even from
+    a NaN upstream gradient; ``std`` has gradient 0 at zero spread; rounding has gradient 0.
     """
 
     __slots__ = (
@@ -587,11 +597,15 @@ class Tensor:
     def __or__(self, other):
         return self._compare(other, lambda a, b: a | b)
 
-    def any(self) -> Tensor:
-        return Tensor(self.xp.any(self._data))
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """True where some element (over ``dim``: an int, a tuple, or None for all) is non-zero."""
+        axes = R.normalize_axes(dim, self.ndim, "any")
+        return Tensor(self.xp.any(self._data, axis=axes, keepdims=keepdim))
 
-    def all(self) -> Tensor:
-        return Tensor(self.xp.all(self._data))
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """True where every element (over ``dim``) is non-zero."""
+        axes = R.normalize_axes(dim, self.ndim, "all")
+        return Tensor(self.xp.all(self._data, axis=axes, keepdims=keepdim))
 
     def isnan(self) -> Tensor:
         return Tensor(self.xp.isnan(self._data))
@@ -704,8 +718,10 @@ class Tensor:
         correction: int = 1,
         unbiased: bool | None = None,
     ) -> Tensor:
+        """Standard deviation; its gradient is 0 where the spread is 0 (as PyTorch), not NaN."""
         R.normalize_axes(dim if dim is not None else axis, self.ndim, "std")  # errors name std
-        return self.var(axis, keepdim, dim=dim, correction=correction, unbiased=unbiased).sqrt()
+        var = self.var(axis, keepdim, dim=dim, correction=correction, unbiased=unbiased)
+        return MX.StdSqrt.apply(var)
 
     def _shift_for_exp(self, axes: tuple[int, ...]) -> Tensor:
         """The maximum over ``axes`` (kept), as a constant; 0 where it is not finite or where
@@ -1249,6 +1265,332 @@ class Tensor:
         if self.ndim == 0:
             return Tensor(xp.zeros((), dtype=np.int64))
         return Tensor(pick(self._data, axis=d, keepdims=keepdim).astype(np.int64))
+    # ---------------------------------------------------------------- pointwise and conversions
+
+    def _floating(self) -> Tensor:
+        """Integer and bool tensors as the default float dtype (the rule of float functions)."""
+        return self if self.dtype.kind == "f" else self.to(_DEFAULT_FLOAT)
+
+    def log1p(self) -> Tensor:
+        return MX.Log1p.apply(self._floating())
+
+    def expm1(self) -> Tensor:
+        return MX.Expm1.apply(self._floating())
+
+    def log2(self) -> Tensor:
+        return MX.Log2.apply(self._floating())
+
+    def log10(self) -> Tensor:
+        return MX.Log10.apply(self._floating())
+
+    def exp2(self) -> Tensor:
+        return MX.Exp2.apply(self._floating())
+
+    def rsqrt(self) -> Tensor:
+        """1/√x."""
+        return MX.Rsqrt.apply(self._floating())
+
+    def reciprocal(self) -> Tensor:
+        return MX.Reciprocal.apply(self._floating())
+
+    def tan(self) -> Tensor:
+        return MX.Tan.apply(self._floating())
+
+    def asin(self) -> Tensor:
+        return MX.Asin.apply(self._floating())
+
+    def acos(self) -> Tensor:
+        return MX.Acos.apply(self._floating())
+
+    def atan(self) -> Tensor:
+        return MX.Atan.apply(self._floating())
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def sinh(self) -> Tensor:
+        return MX.Sinh.apply(self._floating())
+
+    def cosh(self) -> Tensor:
+        return MX.Cosh.apply(self._floating())
+
+    def erf(self) -> Tensor:
+        return MX.Erf.apply(self._floating())
+
+    def erfinv(self) -> Tensor:
+        """The inverse of ``erf``: ±inf at ±1, NaN outside [−1, 1]."""
+        return MX.Erfinv.apply(self._floating())
+
+    def floor(self) -> Tensor:
+        """Rounding down; gradient 0 (as all the rounding functions and ``sign``)."""
+        return MX.Floor.apply(self) if self.dtype.kind == "f" else self
+
+    def ceil(self) -> Tensor:
+        return MX.Ceil.apply(self) if self.dtype.kind == "f" else self
+
+    def trunc(self) -> Tensor:
+        """Rounding toward 0."""
+        return MX.Trunc.apply(self) if self.dtype.kind == "f" else self
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round half to even, at ``decimals`` places (negative: tens, hundreds, ...)."""
+        if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+            raise TypeError(f"round: decimals must be an int, got {decimals!r}")
+        if self.dtype.kind != "f":
+            if decimals:
+                raise NotImplementedError(f"round: decimals needs a float tensor, not {self.dtype}")
+            return self
+        return MX.Round.apply(self, decimals=int(decimals))
+
+    def frac(self) -> Tensor:
+        """x − trunc(x) (the sign of x); gradient 1."""
+        if self.dtype.kind != "f":
+            raise NotImplementedError(f"frac: needs a floating-point tensor, got {self.dtype}")
+        return self - self.trunc()
+
+    def sign(self) -> Tensor:
+        """−1, 0 or 1 (0 for NaN, as PyTorch); gradient 0."""
+        return MX.Sign.apply(self) if self.dtype.kind != "b" else self
+
+    sgn = sign
+
+    def _floating_pair(self, other: Any) -> tuple[Tensor, Tensor]:
+        a, b = self._floating(), self._lift(other)
+        b = b._floating()
+        if a.dtype != b.dtype:
+            common = np.promote_types(a.dtype, b.dtype)
+            a, b = a.to(common), b.to(common)
+        return a, b
+
+    def atan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, self) in (−π, π]; ``self`` is y."""
+        return MX.Atan2.apply(*self._floating_pair(other))
+
+    arctan2 = atan2
+
+    def fmod(self, other: Any) -> Tensor:
+        """a − trunc(a/b)·b (the sign of ``self``, C's fmod)."""
+        return self._modulo(MX.Fmod, other, "fmod")
+
+    def remainder(self, other: Any) -> Tensor:
+        """a − floor(a/b)·b (the sign of ``other``, Python's ``%``)."""
+        return self._modulo(MX.Remainder, other, "remainder")
+
+    def _modulo(self, fn: type, other: Any, op: str) -> Tensor:
+        b = self._lift(other)
+        if self.dtype.kind in "iub" and b.dtype.kind in "iub" and not bool(b._data.all()):
+            raise RuntimeError(f"{op}: integer division by zero (ZeroDivisionError)")
+        return self._binary(fn, b)
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight·(end − self), evaluated as PyTorch does (from the nearer end)."""
+        end = self._lift(end)
+        if isinstance(weight, (int, float)):
+            if abs(weight) < 0.5:
+                return self + weight * (end - self)
+            return end - (end - self) * (1 - weight)
+        w = self._lift(weight)
+        near_start = Tensor(self.xp.abs(w._data) < 0.5)
+        return where(near_start, self + w * (end - self), end - (end - self) * (1 - w))
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        """self + value · tensor1 · tensor2."""
+        return self + value * self._lift(tensor1) * tensor2
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        """self + value · tensor1 / tensor2."""
+        return self + value * (self._lift(tensor1) / tensor2)
+
+    def nan_to_num(
+        self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+    ) -> Tensor:
+        """NaN → ``nan``, ±inf → ``posinf``/``neginf`` (default: the dtype's largest finite
+        values). Gradient: upstream × isfinite(x)."""
+        if self.dtype.kind != "f":
+            return self
+        return MX.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    def neg(self) -> Tensor:
+        return -self
+
+    negative = neg
+
+    def add(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self + alpha · other."""
+        return self + (other if alpha == 1 else alpha * self._lift(other))
+
+    def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self − alpha · other."""
+        return self - (other if alpha == 1 else alpha * self._lift(other))
+
+    subtract = sub
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    multiply = mul
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; ``rounding_mode`` ``"trunc"`` or ``"floor"`` rounds the quotient
+        (integers stay integers then)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise RuntimeError(
+                f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+            )
+        b = self._lift(other)
+        q = self / b
+        q = q.trunc() if rounding_mode == "trunc" else q.floor()
+        if self.dtype.kind in "iub" and b.dtype.kind in "iub":
+            if not bool(b._data.all()):
+                raise RuntimeError("div: integer division by zero (ZeroDivisionError)")
+            q = q.to(np.promote_types(self.dtype, b.dtype))
+        return q
+
+    divide = true_divide = div
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self**exponent
+
+    # comparisons as methods: bool tensors, no gradient
+    def eq(self, other: Any) -> Tensor:
+        return self == other
+
+    def ne(self, other: Any) -> Tensor:
+        return self != other
+
+    def lt(self, other: Any) -> Tensor:
+        return self < other
+
+    def le(self, other: Any) -> Tensor:
+        return self <= other
+
+    def gt(self, other: Any) -> Tensor:
+        return self > other
+
+    def ge(self, other: Any) -> Tensor:
+        return self >= other
+
+    not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
+
+    def isinf(self) -> Tensor:
+        return Tensor(self.xp.isinf(self._data))
+
+    def isposinf(self) -> Tensor:
+        return Tensor(self.xp.isposinf(self._data))
+
+    def isneginf(self) -> Tensor:
+        return Tensor(self.xp.isneginf(self._data))
+
+    def isclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> Tensor:
+        """|self − other| ≤ atol + rtol·|other|, elementwise (a bool tensor)."""
+        b = self._lift(other)
+        close = self.xp.isclose(self._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        return Tensor(close)
+
+    def allclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> bool:
+        """True when ``isclose`` holds everywhere (a Python bool)."""
+        return bool(self.isclose(other, rtol, atol, equal_nan).all())
+
+    def equal(self, other: Any) -> bool:
+        """True when both have the same shape and the same values (a Python bool)."""
+        b = self._lift(other)
+        return self.shape == b.shape and bool(self.xp.all(self._data == b._data))
+
+    def count_nonzero(self, dim=None) -> Tensor:
+        """The number of non-zero elements (over ``dim``), as int64."""
+        axes = R.normalize_axes(dim, self.ndim, "count_nonzero")
+        out = self.xp.count_nonzero(self._data, axis=axes)
+        return Tensor(self.xp.asarray(out, dtype=np.int64))
+
+    # conversions and shapes
+    def half(self) -> Tensor:
+        """float16 (NumPy's half precision; slow on the CPU: no BLAS kernels)."""
+        return self.to(np.float16)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def type(self, dtype: Any = None) -> Any:
+        """Without an argument, the type name (``"tinygrad_cnn.FloatTensor"``); with a dtype
+        or such a name, a converted tensor."""
+        if dtype is None:
+            name = _TYPE_NAMES.get(self.dtype.name)
+            return f"tinygrad_cnn.{name}" if name else f"tinygrad_cnn.Tensor[{self.dtype}]"
+        if isinstance(dtype, str) and dtype.rsplit(".", 1)[-1] in _TYPE_DTYPES:
+            dtype = _TYPE_DTYPES[dtype.rsplit(".", 1)[-1]]
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise ValueError(f"type: unknown dtype {dtype!r}") from None
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def contiguous(self) -> Tensor:
+        """This tensor if its data is C-ordered, else a C-ordered copy (differentiable)."""
+        return self if self.is_contiguous() else MX.Contiguous.apply(self)
+
+    def _new(self, op: str, size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: bool):
+        shape = _shape_arg(size)
+        if any(n < 0 for n in shape):
+            raise RuntimeError(f"{op}: negative dimension in size {shape}")
+        dtype = self.dtype if dtype is None else np.dtype(dtype)
+        xp = self.xp
+        arr = xp.empty(shape, dtype=dtype) if fill is None else xp.full(shape, fill, dtype=dtype)
+        return Tensor(arr, device=device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
+        return self._new("new_zeros", size, 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return self._new("new_ones", size, 1, dtype, device, requires_grad)
+
+    def new_full(
+        self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False
+    ) -> Tensor:
+        return self._new("new_full", (size,), fill_value, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """Uninitialised memory of ``size`` (fill it before reading)."""
+        return self._new("new_empty", size, None, dtype, device, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """A new tensor (a copy of ``data``) with this tensor's dtype and device by default."""
+        if isinstance(data, Tensor):
+            data = data._data
+        arr = self.xp.array(data, dtype=self.dtype if dtype is None else np.dtype(dtype))
+        return Tensor(arr, device=device, requires_grad=requires_grad)
 
     # ---------------------------------------------------------------- display
 
@@ -1292,6 +1634,18 @@ def _rebuild(cls: type, array: np.ndarray, requires_grad: bool, device: str) -> 
     t = cls._make(to_device(array, device))
     t.requires_grad = requires_grad
     return t
+_TYPE_NAMES = {
+    "float16": "HalfTensor",
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "int16": "ShortTensor",
+    "int32": "IntTensor",
+    "int64": "LongTensor",
+    "bool": "BoolTensor",
+}
+_TYPE_DTYPES = {name: np.dtype(dtype) for dtype, name in _TYPE_NAMES.items()}
 
 
 def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:

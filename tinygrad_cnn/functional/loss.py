@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import to_device
-from ..ops.loss import ClampedLog
+from ..ops.loss import BinaryCrossEntropy
 from ..tensor import Tensor, as_tensor, where
 from ._args import _reduce, _tensor
 
@@ -219,7 +219,7 @@ def binary_cross_entropy(
                 f"{op}: all elements of input should be between 0 and 1, got values in "
                 f"[{lo}, {hi}] (apply sigmoid, or use binary_cross_entropy_with_logits)"
             )
-    loss = -(t * ClampedLog.apply(p) + (1 - t) * ClampedLog.apply(1 - p))
+    loss = BinaryCrossEntropy.apply(p, t)
     if weight is not None:
         loss = loss * as_tensor(weight, like=p).to(p.dtype)
     return _reduce(loss, reduction, op)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import erf, to_device
+from ..backend import erf, masked_select_zero, to_device
 from ..function import Function
 
 __all__ = [
@@ -56,11 +56,13 @@ def sum_to(grad, shape: tuple[int, ...]):
 
 
 def mask_grad(grad_out, mask):
-    """``grad_out * mask`` for a constant bool mask: one pass over raw arrays when no graph
-    is being built through ``grad_out`` (first order), Tensor ops otherwise."""
+    """The upstream gradient where the constant bool ``mask`` holds, 0 elsewhere: a select,
+    not a product, so an off unit gets 0 even from a NaN or inf upstream gradient (PyTorch's
+    rule). On raw arrays when no graph is being built through ``grad_out`` (first order; see
+    ``backend.masked_select_zero`` for the fast path), the ``Where`` primitive otherwise."""
     if not grad_out.requires_grad:
-        return type(grad_out)(grad_out._data * mask)
-    return grad_out * mask.astype(grad_out.dtype)
+        return type(grad_out)(masked_select_zero(mask, grad_out._data))
+    return Where.apply(type(grad_out)(mask), grad_out, grad_out.zeros_like())
 
 
 class Clone(Function):
@@ -132,7 +134,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    """``a ** b`` with a tensor exponent."""
+    """``a ** b`` with a tensor exponent. PyTorch's gradients at the edges: d/da is 0 where
+    b = 0 (also at a = 0), and d/db is 0 where a = 0 and b ≥ 0 (the output does not move)."""
 
     uses_inputs = True
     uses_output = True
@@ -142,13 +145,24 @@ class Pow(Function):
 
     def backward(self, grad_out):
         a, b = self.inputs
-        grad_a = sum_to(grad_out * b * a ** (b - 1), a.shape) if a.requires_grad else None
-        grad_b = sum_to(grad_out * self.output * a.log(), b.shape) if b.requires_grad else None
+        grad_a = grad_b = None
+        xp = self.xp
+        if a.requires_grad:
+            # b·a^(b−1) is 0 at b = 0 anyway, except where a^(−1) is not finite (0·inf = NaN)
+            flat = type(b)(xp.logical_and(b._data == 0, ~xp.isfinite(1 / a._data)))
+            d = Where.apply(flat, b.zeros_like(), b * a ** (b - 1))
+            grad_a = sum_to(grad_out * d, a.shape)
+        if b.requires_grad:
+            still = type(a)(xp.logical_and(a._data == 0, b._data >= 0))
+            safe = Where.apply(still, a.zeros_like() + 1, a)  # log(1) = 0 there; no -inf·0
+            d = Where.apply(still, grad_out.zeros_like(), self.output * safe.log())
+            grad_b = sum_to(grad_out * d, b.shape)
         return grad_a, grad_b
 
 
 class PowScalar(Function):
-    """``x ** exponent`` with a Python number as exponent."""
+    """``x ** exponent`` with a Python number as exponent; exponent 0 has gradient 0 (also
+    for a NaN upstream gradient, as PyTorch)."""
 
     uses_inputs = True
 
@@ -159,7 +173,7 @@ class PowScalar(Function):
         (x,) = self.inputs
         p = self.params["exponent"]
         if p == 0:
-            return grad_out * 0
+            return grad_out.zeros_like()
         return grad_out * p * x ** (p - 1)
 
 
@@ -217,9 +231,15 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    """|x|; gradient sign(x), which is 0 at 0 and at NaN (as PyTorch)."""
+
     def forward(self, x):
-        self.save_for_backward(self.xp.sign(x))
-        return self.xp.abs(x)
+        xp = self.xp
+        sign = xp.sign(x)
+        if x.dtype.kind == "f":
+            sign = xp.where(xp.isnan(x), x.dtype.type(0), sign)
+        self.save_for_backward(sign)
+        return xp.abs(x)
 
     def backward(self, grad_out):
         return grad_out * self.saved[0]

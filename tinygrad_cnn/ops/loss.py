@@ -2,36 +2,38 @@
 
 from __future__ import annotations
 
-import math
+from contextlib import nullcontext
+
+import numpy as np
 
 from ..function import Function
-from ..tensor import Tensor, where
 
-__all__ = ["ClampedLog"]
+__all__ = ["BinaryCrossEntropy"]
 
 _FLOOR = -100.0
-_TINY = math.exp(_FLOOR)
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's bound on p(1 − p), a float32 constant
 
 
-class ClampedLog(Function):
-    """max(log x, −100), as PyTorch's binary cross-entropy computes its logarithms: a
-    probability of exactly 0 costs 100 instead of ∞. The gradient is 1/x above the clamp and 0
-    below it — never inf or NaN, also at second order."""
+class BinaryCrossEntropy(Function):
+    """The elementwise loss −(t·log p + (1 − t)·log(1 − p)) with each log clamped at −100,
+    and PyTorch's gradients: (p − t)/max(p(1 − p), 10⁻¹²) for p (finite also at p = 0 and 1)
+    and log(1 − p) − log p for the target."""
 
     uses_inputs = True
 
-    def forward(self, x):
+    def forward(self, p, t):
         xp = self.xp
-        with_errstate = getattr(xp, "errstate", None)
-        if with_errstate is not None:
-            with with_errstate(divide="ignore"):
-                out = xp.log(x)
-        else:  # pragma: no cover - CuPy returns -inf without warnings
-            out = xp.log(x)
-        return xp.maximum(out, x.dtype.type(_FLOOR))
+        errstate = getattr(xp, "errstate", None)
+        with errstate(divide="ignore") if errstate is not None else nullcontext():
+            log_p = xp.maximum(xp.log(p), p.dtype.type(_FLOOR))
+            log_q = xp.maximum(xp.log1p(-p), p.dtype.type(_FLOOR))
+        return (t - 1) * log_q - t * log_p
 
     def backward(self, grad_out):
-        (x,) = self.inputs
-        inside = Tensor(x._data > _TINY)
-        safe = where(inside, x, 1.0)
-        return grad_out * where(inside, 1.0 / safe, 0.0)
+        p, t = self.inputs
+        grad_p = grad_t = None
+        if p.requires_grad:
+            grad_p = grad_out * (p - t) / ((1 - p) * p).clip(min=_BCE_EPS)
+        if t.requires_grad:
+            grad_t = grad_out * ((-p).log1p() - p.log())
+        return grad_p, grad_t
