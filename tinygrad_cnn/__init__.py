@@ -42,6 +42,21 @@ from .creation import (
     zeros_like,
 )
 from .function import Function
+from .indexing import (
+    gather,
+    index_add,
+    index_copy,
+    index_fill,
+    index_select,
+    masked_fill,
+    masked_scatter,
+    masked_select,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)
 from .random import manual_seed
 from .serialization import load, save
 from .tensor import Tensor, cat, chunk, maximum, minimum, split, stack, where
@@ -81,6 +96,20 @@ __all__ = [
     "where",
     "maximum",
     "minimum",
+    # indexing by index tensors and masks
+    "gather",
+    "take_along_dim",
+    "scatter",
+    "scatter_add",
+    "scatter_reduce",
+    "index_select",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "masked_fill",
+    "masked_select",
+    "masked_scatter",
+    "take",
     "grad",
     "no_grad",
     "enable_grad",

@@ -659,6 +659,49 @@ class Tensor:
     def where(self, condition: Any, other: Any) -> Tensor:
         return where(condition, self, other)
 
+    # ---------------------------------------------------------------- indexing by index and mask
+
+    def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+        return _ix.gather(self, dim, index)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+        return _ix.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value=None, reduce=None) -> Tensor:
+        return _ix.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        return _ix.scatter_add(self, dim, index, src)
+
+    def scatter_reduce(
+        self, dim: int, index: Any, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        return _ix.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        return _ix.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return _ix.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim: int, index: Any, source: Tensor) -> Tensor:
+        return _ix.index_copy(self, dim, index, source)
+
+    def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
+        return _ix.index_fill(self, dim, index, value)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return _ix.masked_fill(self, mask, value)
+
+    def masked_select(self, mask: Any) -> Tensor:
+        return _ix.masked_select(self, mask)
+
+    def masked_scatter(self, mask: Any, source: Tensor) -> Tensor:
+        return _ix.masked_scatter(self, mask, source)
+
+    def take(self, index: Any) -> Tensor:
+        return _ix.take(self, index)
+
     # ---------------------------------------------------------------- display
 
     def __repr__(self) -> str:
@@ -798,3 +841,7 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 def minimum(a: Any, b: Any) -> Tensor:
     return as_tensor(a).minimum(b) if isinstance(a, Tensor) else as_tensor(b)._lift(a).minimum(b)
+
+
+# the module-level functions behind the indexing, shape and linear-algebra methods import Tensor
+from . import indexing as _ix  # noqa: E402
