@@ -702,6 +702,105 @@ class Tensor:
     def take(self, index: Any) -> Tensor:
         return _ix.take(self, index)
 
+    # ---------------------------------------------------------------- rearranging, products, norms
+
+    def repeat(self, *sizes) -> Tensor:
+        return _shape.repeat(self, *sizes)
+
+    def tile(self, *dims) -> Tensor:
+        return _shape.tile(self, _shape_arg(dims))
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *, output_size=None):
+        return _shape.repeat_interleave(self, repeats, dim)
+
+    def flip(self, *dims) -> Tensor:
+        return _shape.flip(self, *dims)
+
+    def fliplr(self) -> Tensor:
+        return _shape.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return _shape.flipud(self)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return _shape.roll(self, shifts, dims)
+
+    def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+        return _shape.rot90(self, k, dims)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return _shape.narrow(self, dim, start, length)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _shape.unbind(self, dim)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        return _shape.swapaxes(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _shape.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _shape.triu(self, diagonal)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return _shape.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _shape.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return _shape.trace(self)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        return _shape.outer(self, vec2)
+
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        return _shape.cross(self, other, dim)
+
+    def kron(self, other: Tensor) -> Tensor:
+        return _shape.kron(self, other)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _shape.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _shape.cumprod(self, dim, dtype=dtype)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _shape.prod(self, dim, keepdim, dtype=dtype)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype=None) -> Tensor:
+        return _shape.norm(self, p, dim, keepdim, dtype)
+
+    def dist(self, other: Tensor, p: float = 2) -> Tensor:
+        return _shape.dist(self, other, p)
+
+    def nonzero(self, *, as_tuple: bool = False):
+        return _shape.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self) -> Tensor:
+        return _shape.argwhere(self)
+
+    def unique(self, sorted: bool = True, return_inverse=False, return_counts=False, dim=None):
+        return _shape.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        return _shape.bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+        return _shape.histc(self, bins, min, max)
+
+    def bucketize(self, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):
+        return _shape.bucketize(self, boundaries, out_int32=out_int32, right=right)
+
     # ---------------------------------------------------------------- display
 
     def __repr__(self) -> str:
@@ -845,3 +944,4 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 # the module-level functions behind the indexing, shape and linear-algebra methods import Tensor
 from . import indexing as _ix  # noqa: E402
+from . import shape_ops as _shape  # noqa: E402
