@@ -22,6 +22,7 @@ import numpy as np
 
 from . import data, functional, models, nn, optim, testing
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, toposort
+from .contraction import bmm, cdist, dot, einsum, matmul, meshgrid, mm, mv, tensordot
 from .creation import (
     arange,
     eye,
@@ -179,6 +180,16 @@ __all__ = [
     "histc",
     "searchsorted",
     "bucketize",
+    # products of tensors
+    "einsum",
+    "tensordot",
+    "matmul",
+    "mm",
+    "bmm",
+    "mv",
+    "dot",
+    "meshgrid",
+    "cdist",
     "grad",
     "no_grad",
     "enable_grad",

@@ -801,6 +801,20 @@ class Tensor:
     def bucketize(self, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):
         return _shape.bucketize(self, boundaries, out_int32=out_int32, right=right)
 
+    # ---------------------------------------------------------------- products of tensors
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        return _products.mm(self, mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        return _products.bmm(self, mat2)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        return _products.mv(self, vec)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return _products.dot(self, other)
+
     # ---------------------------------------------------------------- display
 
     def __repr__(self) -> str:
@@ -943,5 +957,6 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 # the module-level functions behind the indexing, shape and linear-algebra methods import Tensor
+from . import contraction as _products  # noqa: E402
 from . import indexing as _ix  # noqa: E402
 from . import shape_ops as _shape  # noqa: E402
