@@ -27,7 +27,7 @@ class Cumsum(Function):
 
 class PNorm(Function):
     """(Σ |x|^p)^(1/p) over ``axis`` (a tuple), for a finite p > 0. The gradient is
-    sign(x)·|x|^(p−1) / norm^(p−1), and 0 where the norm is 0 (as PyTorch)."""
+    sign(x)·|x|^(p−1) / norm^(p−1), and 0 where x or the norm is 0 (as PyTorch)."""
 
     def forward(self, x, *, p, axis, keepdim=False):
         xp = self.xp
@@ -48,6 +48,10 @@ class PNorm(Function):
         if p == 2:
             grad = g * x / safe
         else:
+            # |x|^(p−1) with the zero elements replaced by 1 (their sign makes the term 0),
+            # so that p < 1 gives 0 there, as PyTorch, not 0·∞
+            nonzero = Tensor(x._data != 0)
             sign = Tensor(xp.sign(x._data))
-            grad = g * sign * x.abs() ** (p - 1) / safe ** (p - 1)
+            x_safe = x.where(nonzero, Tensor(xp.ones((), dtype=x.dtype)))
+            grad = g * sign * x_safe.abs() ** (p - 1) / safe ** (p - 1)
         return grad.where(Tensor(~zero), Tensor(xp.zeros((), dtype=x.dtype)))
