@@ -116,7 +116,16 @@ class ScatterReduce(Function):
         out = x.copy()
         if not include_self:
             out[hit] = _identity(reduce, x.dtype, xp)
-        getattr(xp, _UFUNC[reduce]).at(out, where, src)
+        if reduce in ("sum", "mean"):
+            scatter_add(out, where, src)
+        else:
+            at = getattr(getattr(xp, _UFUNC[reduce]), "at", None)
+            if at is None:
+                raise RuntimeError(
+                    f"scatter_reduce: reduce={reduce!r} needs {xp.__name__}.{_UFUNC[reduce]}.at, "
+                    "which this array library does not have"
+                )
+            at(out, where, src)
         count = None
         if reduce == "mean":
             count = xp.zeros(x.shape, dtype=x.dtype)
