@@ -566,3 +566,18 @@ def test_zero_dim_inputs(torch):
     assert x.index_select(0, tg.Tensor([0])).shape == ()
     assert x.scatter(0, tg.Tensor(0), tg.Tensor(2.0, dtype=tg.float64)).item() == 2.0
     assert torch.tensor(3.0).gather(0, torch.tensor(0)).shape == ()
+
+
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")  # PyTorch deprecates it
+def test_scatter_reduce_argument_and_positional_value_match_torch(torch):
+    xa = np.arange(6.0).reshape(2, 3) + 1
+    ia = np.array([[1, 0, 1]])
+    sa = np.array([[2.0, -1.0, 0.5]])
+    x, i, s = tg.Tensor(xa), tg.Tensor(ia), tg.Tensor(sa)
+    tx, ti, ts = torch.from_numpy(xa), torch.from_numpy(ia), torch.from_numpy(sa)
+    for reduce in ("add", "multiply"):
+        ours = x.scatter(0, i, s, reduce=reduce)
+        np.testing.assert_array_equal(ours.numpy(), tx.scatter(0, ti, ts, reduce=reduce).numpy())
+        ours = tg.scatter(x, 0, i, 2.5, reduce=reduce)
+        np.testing.assert_array_equal(ours.numpy(), tx.scatter(0, ti, 2.5, reduce=reduce).numpy())
+    np.testing.assert_array_equal(x.scatter(1, i, -4.0).numpy(), tx.scatter(1, ti, -4.0).numpy())

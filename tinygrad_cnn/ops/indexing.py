@@ -133,7 +133,8 @@ class ScatterReduce(Function):
             count = count + (1 if include_self else 0)
             count = xp.where(count == 0, 1, count).astype(x.dtype)
             out = out / count if x.dtype.kind == "f" else out // count
-        self.save_for_backward(hit, count, out)
+        # the result itself only for amax/amin (which elements won); prod recomputes
+        self.save_for_backward(hit, count, out.copy() if reduce in ("amax", "amin") else None)
         return out
 
     def backward(self, grad_out):
