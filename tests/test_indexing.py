@@ -5,32 +5,13 @@ hypothesis-drawn float64 inputs, the zero and tie rules of the gradients, and th
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
+from op_cases import Case, op_tests
 
 import tinygrad_cnn as tg
-from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import shapes, tensors
-
-
-@dataclass
-class Case:
-    """``fn(*inputs)`` should equal ``ref(*arrays)`` and ``torch_fn(torch, *tensors)``."""
-
-    what: str
-    fn: Callable[..., Any]
-    ref: Callable[..., Any]
-    torch_fn: Callable[..., Any]
-    inputs: list
-
-    def __repr__(self) -> str:
-        return f"Case({self.what}, shapes={[x.shape for x in self.inputs]})"
 
 
 # ------------------------------------------------------------------------------ references
@@ -356,43 +337,9 @@ CASES = {
 
 
 # ------------------------------------------------------------------------------ tests
-@pytest.mark.parametrize("name", CASES)
-@given(data=st.data())
-def test_forward_against_numpy(name, data):
-    case = data.draw(CASES[name])
-    out = case.fn(*case.inputs)
-    expected = case.ref(*[x.numpy() for x in case.inputs])
-    assert out.shape == expected.shape
-    assert out.dtype == np.float64
-    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("name", CASES)
-@given(data=st.data())
-def test_gradients(name, data):
-    case = data.draw(CASES[name])
-    assert gradcheck(case.fn, case.inputs)
-    assert gradgradcheck(case.fn, case.inputs)
-
-
-@pytest.mark.parametrize("name", CASES)
-@given(data=st.data())
-def test_torch_parity(name, data):
-    """Values and first-order gradients (of a random projection) equal PyTorch's."""
-    torch = pytest.importorskip("torch")
-    case = data.draw(CASES[name])
-    out = case.fn(*case.inputs)
-    # contiguous copies: PyTorch's backward of some ops fails on strided leaves
-    ts = [torch.tensor(x.numpy().copy(), requires_grad=True) for x in case.inputs]
-    expected = case.torch_fn(torch, *ts)
-    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
-    v = np.random.default_rng(0).standard_normal(out.shape)
-    grads = tg.grad(out, case.inputs, grad_outputs=tg.Tensor(v), allow_unused=True)
-    tgrads = torch.autograd.grad(expected, ts, torch.from_numpy(v), allow_unused=True)
-    for g, tgrad in zip(grads, tgrads, strict=True):
-        g = np.zeros(1) if g is None else g.numpy()
-        tgrad = np.zeros(1) if tgrad is None else tgrad.numpy()
-        np.testing.assert_allclose(g, np.broadcast_to(tgrad, np.shape(g)), rtol=1e-10, atol=1e-12)
+# forward against the NumPy reference; gradcheck and gradgradcheck; values and gradients
+# against PyTorch: each over every table entry
+test_forward_against_numpy, test_gradients, test_torch_parity = op_tests(CASES)
 
 
 def _prod_grads(lib, x, src, include_self):

@@ -7,37 +7,17 @@ and PyTorch, first- and second-order gradients on float64 inputs, gradients at z
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from op_cases import Case, op_tests, outs
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import shapes, tensors
-
-
-@dataclass
-class Case:
-    """``fn(*inputs)`` should equal ``ref(*arrays)`` and ``torch_fn(torch, *tensors)``."""
-
-    what: str
-    fn: Callable[..., Any]
-    ref: Callable[..., Any]
-    torch_fn: Callable[..., Any]
-    inputs: list
-
-    def __repr__(self) -> str:
-        return f"Case({self.what}, shapes={[x.shape for x in self.inputs]})"
-
-
-def _outs(result) -> list:
-    return list(result) if isinstance(result, (tuple, list)) else [result]
 
 
 def _shape(draw, min_dims=1, max_dims=3, max_side=3):
@@ -356,57 +336,9 @@ CASES = {
 
 
 # ------------------------------------------------------------------------------ tests
-@pytest.mark.parametrize("name", CASES)
-@given(data=st.data())
-def test_forward_against_numpy(name, data):
-    case = data.draw(CASES[name])
-    outs = _outs(case.fn(*case.inputs))
-    expected = _outs(case.ref(*[x.numpy() for x in case.inputs]))
-    assert len(outs) == len(expected)
-    for out, e in zip(outs, expected, strict=True):
-        assert out.shape == np.shape(e)
-        assert out.dtype == np.float64
-        np.testing.assert_allclose(out.numpy(), e, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("name", CASES)
-@given(data=st.data())
-def test_gradients(name, data):
-    case = data.draw(CASES[name])
-    fn = case.fn
-    if name == "select":  # unbind gives a tuple, which gradcheck takes as several outputs
-        fn = lambda *xs: tuple(_outs(case.fn(*xs)))  # noqa: E731
-        if not _outs(case.fn(*case.inputs)):
-            return
-    assert gradcheck(fn, case.inputs)
-    assert gradgradcheck(fn, case.inputs)
-
-
-@pytest.mark.parametrize("name", CASES)
-@given(data=st.data())
-def test_torch_parity(name, data):
-    torch = pytest.importorskip("torch")
-    case = data.draw(CASES[name])
-    outs = _outs(case.fn(*case.inputs))
-    # contiguous copies: PyTorch's backward of some ops fails on strided leaves
-    ts = [torch.tensor(x.numpy().copy(), requires_grad=True) for x in case.inputs]
-    expected = _outs(case.torch_fn(torch, *ts))
-    for out, e in zip(outs, expected, strict=True):
-        np.testing.assert_allclose(out.numpy(), e.detach().numpy(), rtol=1e-12, atol=1e-12)
-    rng = np.random.default_rng(0)
-    vs = [rng.standard_normal(o.shape) for o in outs]
-    pairs = [(o, v) for o, v in zip(outs, vs) if o.requires_grad and o.numel()]
-    if not pairs:
-        return
-    grads = tg.grad([o for o, _ in pairs], case.inputs, [tg.Tensor(v) for _, v in pairs],
-                    allow_unused=True)  # fmt: skip
-    tpairs = [(e, v) for e, v in zip(expected, vs) if e.numel()]
-    tvs = [torch.from_numpy(v) for _, v in tpairs]
-    tgrads = torch.autograd.grad([e for e, _ in tpairs], ts, tvs, allow_unused=True)
-    for g, tgr, x in zip(grads, tgrads, case.inputs, strict=True):
-        g = np.zeros(x.shape) if g is None else g.numpy()
-        tgr = np.zeros(x.shape) if tgr is None else tgr.numpy()
-        np.testing.assert_allclose(g, tgr, rtol=1e-10, atol=1e-12)
+# forward against the NumPy reference; gradcheck and gradgradcheck; values and gradients
+# against PyTorch: each over every table entry
+test_forward_against_numpy, test_gradients, test_torch_parity = op_tests(CASES)
 
 
 # ------------------------------------------------------------------------------ zeros
@@ -477,11 +409,11 @@ def test_nonzero_argwhere(torch):
 def test_unique_matches_torch(values, inverse, counts):
     torch = pytest.importorskip("torch")
     a = np.asarray(values).reshape(-1, 1) if len(values) % 2 else np.asarray(values).reshape(2, -1)
-    ours = _outs(tg.unique(tg.Tensor(a), return_inverse=inverse, return_counts=counts))
-    theirs = _outs(torch.unique(torch.from_numpy(a), return_inverse=inverse, return_counts=counts))
+    ours = outs(tg.unique(tg.Tensor(a), return_inverse=inverse, return_counts=counts))
+    theirs = outs(torch.unique(torch.from_numpy(a), return_inverse=inverse, return_counts=counts))
     for o, t in zip(ours, theirs, strict=True):
         assert o.tolist() == t.tolist() and o.dtype == np.int64
-    ours = _outs(tg.Tensor(a).unique(dim=0, return_inverse=True, return_counts=True))
+    ours = outs(tg.Tensor(a).unique(dim=0, return_inverse=True, return_counts=True))
     theirs = torch.unique(torch.from_numpy(a), dim=0, return_inverse=True, return_counts=True)
     for o, t in zip(ours, theirs, strict=True):
         assert o.tolist() == t.tolist()

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .indexing import check_dim
+from .ops.indexing import check_dim
 from .shape_ops import diagonal, norm
 from .tensor import Tensor
 

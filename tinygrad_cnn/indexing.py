@@ -17,6 +17,7 @@ import numpy as np
 from .backend import to_device
 from .ops import indexing as IX
 from .ops import movement as M
+from .ops.indexing import check_dim
 from .tensor import Tensor, where
 
 __all__ = [
@@ -33,25 +34,10 @@ __all__ = [
     "masked_select",
     "masked_scatter",
     "take",
-    "check_dim",
 ]
 
 
 # ---------------------------------------------------------------- argument checks
-def check_dim(dim: int, ndim: int, op: str) -> int:
-    """``dim`` as a non-negative axis of a tensor with ``ndim`` axes (a 0-d tensor accepts
-    -1 and 0, as in PyTorch); IndexError naming ``op`` otherwise."""
-    n = max(ndim, 1)
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    if not -n <= dim < n:
-        raise IndexError(
-            f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-            f"but got {dim})"
-        )
-    return int(dim) % n
-
-
 def _index(index: Any, x: Tensor, op: str):
     """The backend array of an integer index, on ``x``'s device."""
     if isinstance(index, Tensor):

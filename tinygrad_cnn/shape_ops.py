@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .indexing import check_dim
 from .ops import movement as M
 from .ops import scan as S
+from .ops.indexing import check_dim
 from .tensor import Tensor, _shape_arg, cat, where
 
 __all__ = [

@@ -8,14 +8,30 @@ constant mask; ScatterReduce's backward is written with Gather, ScatterAdd and i
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend import get_array_module, scatter_add
 from ..function import Function
 from .elementwise import mask_grad
 from .movement import GetItem
 
-__all__ = ["along_dim", "Gather", "ScatterAdd", "Put", "ScatterReduce", "REDUCTIONS"]
+__all__ = ["check_dim", "along_dim", "Gather", "ScatterAdd", "Put", "ScatterReduce", "REDUCTIONS"]
 
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def check_dim(dim: int, ndim: int, op: str) -> int:
+    """``dim`` as a non-negative axis of a tensor with ``ndim`` axes (a 0-d tensor accepts
+    -1 and 0, as in PyTorch); IndexError naming ``op`` otherwise."""
+    n = max(ndim, 1)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+            f"but got {dim})"
+        )
+    return int(dim) % n
 
 
 def along_dim(index, dim: int) -> tuple:
