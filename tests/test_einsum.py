@@ -4,6 +4,8 @@ second order; tensordot, matmul, mm, bmm, mv, dot, meshgrid, cdist; the errors."
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -235,3 +237,22 @@ def test_errors_name_the_function(call, match):
 def test_dim_errors_are_index_errors():
     with pytest.raises(IndexError, match="tensordot: dimension out of range"):
         tg.tensordot(_m, _m, ([2], [0]))
+
+
+def _public_functions():
+    from tinygrad_cnn import contraction, indexing, shape_ops
+
+    for module in (indexing, shape_ops, contraction):
+        for name in module.__all__:
+            if name not in ("einsum", "meshgrid", "bucketize"):  # these take other first arguments
+                yield name, getattr(module, name)
+
+
+@pytest.mark.parametrize("name, fn", sorted(_public_functions()))
+def test_a_list_instead_of_a_tensor_is_a_type_error_naming_the_function(name, fn):
+    assert name == "repeat" or getattr(tg, name) is fn  # torch has no torch.repeat either
+    params = inspect.signature(fn).parameters.values()
+    required = [p for p in params if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+    message = f"^{fn.__name__}: argument '.*' must be a Tensor, not list"
+    with pytest.raises(TypeError, match=message):
+        fn([1.0, 2.0], *[0] * (len(required) - 1))

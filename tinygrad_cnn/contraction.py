@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops.indexing import check_dim
+from .ops.indexing import check_dim, check_tensor
 from .shape_ops import diagonal, norm
 from .tensor import Tensor
 
@@ -177,6 +177,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Sum over the last ``dims`` axes of ``a`` and the first ``dims`` of ``b`` (an int), or
     over the axes paired in ``dims = (axes_of_a, axes_of_b)``."""
+    check_tensor(a, "tensordot", "a")
     b = a._lift(b)
     if isinstance(dims, (int, np.integer)):
         if dims < 0:
@@ -213,6 +214,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """The matrix product with broadcasting, as the ``@`` operator."""
+    check_tensor(input, "matmul")
     return input.matmul(other)
 
 
@@ -223,6 +225,7 @@ def _need(x: Tensor, ndim: int, op: str, what: str) -> None:
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """The product of two matrices (no broadcasting)."""
+    check_tensor(input, "mm")
     mat2 = input._lift(mat2)
     _need(input, 2, "mm", "self")
     _need(mat2, 2, "mm", "mat2")
@@ -236,6 +239,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix products of (B, n, m) and (B, m, p) (no broadcasting)."""
+    check_tensor(input, "bmm")
     mat2 = input._lift(mat2)
     _need(input, 3, "bmm", "batch1")
     _need(mat2, 3, "bmm", "batch2")
@@ -249,6 +253,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """A matrix times a vector."""
+    check_tensor(input, "mv")
     vec = input._lift(vec)
     _need(input, 2, "mv", "the matrix")
     _need(vec, 1, "mv", "the vector")
@@ -259,6 +264,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """The inner product of two 1-d tensors of one size (a 0-d tensor)."""
+    check_tensor(input, "dot")
     other = input._lift(other)
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(
@@ -305,6 +311,7 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> Tensor:
     """The p-norm distances between the rows of ``x1`` (..., P, M) and ``x2`` (..., R, M):
     a (..., P, R) tensor (batch axes broadcast). The gradient at a zero distance is 0."""
+    check_tensor(x1, "cdist", "x1")
     x2 = x1._lift(x2)
     if x1.ndim < 2 or x2.ndim < 2:
         raise RuntimeError(

@@ -17,7 +17,7 @@ import numpy as np
 from .backend import to_device
 from .ops import indexing as IX
 from .ops import movement as M
-from .ops.indexing import check_dim
+from .ops.indexing import check_dim, check_tensor
 from .tensor import Tensor, where
 
 __all__ = [
@@ -114,6 +114,7 @@ def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) ->
     """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (and likewise for other dims);
     ``out`` has ``index``'s shape, which may be smaller than ``input``'s except along ``dim``.
     The gradient is scattered (added) back: ``scatter_add``."""
+    check_tensor(input, "gather")
     squeeze = input.ndim == 0
     x, dim, arr = _along_dim_args(input, dim, index, "gather")
     for d, (n, m) in enumerate(zip(arr.shape, x.shape)):
@@ -130,6 +131,7 @@ def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) ->
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     """``gather`` with broadcasting: ``input`` and ``indices`` are broadcast against each other
     on every axis but ``dim``. Without ``dim`` both are flattened (the result is 1-d)."""
+    check_tensor(input, "take_along_dim")
     arr = _index(indices, input, "take_along_dim")
     if dim is None:
         flat = input.reshape(-1)
@@ -187,6 +189,7 @@ def scatter(
     [j] = src[i][j]`` for ``dim=0``), or the number ``value`` everywhere ``index`` points.
     ``reduce="add"``/``"multiply"`` accumulates instead (as ``scatter_reduce`` with sum/prod).
     Where ``index`` repeats a position, which write wins is not specified (as in PyTorch)."""
+    check_tensor(input, "scatter")
     if src is None and value is None:
         raise TypeError("scatter: give src (a tensor) or value (a number)")
     if not isinstance(src, Tensor) and src is not None:
@@ -208,6 +211,7 @@ def scatter(
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """``input`` plus ``src`` added at ``index`` along ``dim``; repeated positions
     accumulate. The gradient of ``src`` is ``gather`` of the upstream gradient."""
+    check_tensor(input, "scatter_add")
     squeeze = input.ndim == 0
     x, dim, arr, src = _scatter_args(input, dim, index, src, "scatter_add")
     out = x + IX.ScatterAdd.apply(src, dim=dim, index=arr, shape=x.shape)
@@ -221,6 +225,7 @@ def scatter_reduce(
     ``"sum"``, ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"``. ``include_self=False``
     leaves the targeted elements' own values out of the reduction (untargeted ones are kept).
     Gradients as PyTorch (amax/amin split evenly among ties; prod exact at zeros)."""
+    check_tensor(input, "scatter_reduce")
     if reduce not in IX.REDUCTIONS:
         raise RuntimeError(
             f"scatter_reduce: reduce must be one of {', '.join(IX.REDUCTIONS)}, got {reduce!r}"
@@ -254,6 +259,7 @@ def _at(dim: int, arr) -> tuple:
 
 def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     """The slices of ``input`` at positions ``index`` (a vector) along ``dim``."""
+    check_tensor(input, "index_select")
     dim, arr = _vector_index(input, dim, index, "index_select")
     if input.ndim == 0:
         if arr.shape[0] != 1:
@@ -282,6 +288,7 @@ def _source(input: Tensor, dim: int, arr, source: Any, op: str) -> Tensor:
 def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """``input`` with ``alpha * source[k]`` added to the slice ``index[k]`` along ``dim``
     (repeated indices accumulate)."""
+    check_tensor(input, "index_add")
     if input.ndim == 0:
         return index_add(input.reshape(1), dim, index, source.reshape(-1), alpha=alpha).reshape(())
     dim, arr = _vector_index(input, dim, index, "index_add", error=RuntimeError)
@@ -293,6 +300,7 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any
 
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     """``input`` with the slice ``index[k]`` along ``dim`` replaced by ``source[k]``."""
+    check_tensor(input, "index_copy")
     if input.ndim == 0:
         return index_copy(input.reshape(1), dim, index, source.reshape(-1)).reshape(())
     dim, arr = _vector_index(input, dim, index, "index_copy")
@@ -303,6 +311,7 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
 def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (a number or a
     0-d tensor, which then receives the sum of their gradients)."""
+    check_tensor(input, "index_fill")
     dim, arr = _vector_index(input, dim, index, "index_fill", negative=True)
     value = _value(value, input, "index_fill")
     hit = input.xp.zeros(input.shape[dim] if input.ndim else 1, dtype=bool)
@@ -318,6 +327,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     """``input`` with ``value`` (a number or a 0-d tensor) wherever the bool ``mask`` is True;
     ``mask`` broadcasts with ``input``. Differentiable in ``input`` and in a tensor
     ``value`` (which receives the sum of the masked gradients)."""
+    check_tensor(input, "masked_fill")
     arr = _mask(mask, input, "masked_fill")
     value = _value(value, input, "masked_fill")
     _broadcast("masked_fill", input.shape, tuple(arr.shape))
@@ -326,6 +336,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:
     """The elements of ``input`` where ``mask`` is True, as a 1-d tensor (both broadcast)."""
+    check_tensor(input, "masked_select")
     arr = _mask(mask, input, "masked_select")
     shape = _broadcast("masked_select", input.shape, tuple(arr.shape))
     x = input.expand(*shape)
@@ -335,6 +346,7 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
 def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
     """``input`` with the positions where ``mask`` is True filled, in order, by the first
     elements of ``source`` (which needs at least as many elements as there are Trues)."""
+    check_tensor(input, "masked_scatter")
     arr = _mask(mask, input, "masked_scatter")
     shape = _broadcast("masked_scatter", input.shape, tuple(arr.shape))
     arr = input.xp.broadcast_to(arr, shape)
@@ -358,6 +370,7 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
 def take(input: Tensor, index: Any) -> Tensor:
     """``input.flatten()[index]``: the result has ``index``'s shape; negative indices count
     from the end."""
+    check_tensor(input, "take")
     arr = _index(index, input, "take")
     n = input.numel()
     if arr.size and (int(arr.min()) < -n or int(arr.max()) >= n):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .ops import movement as M
 from .ops import scan as S
-from .ops.indexing import check_dim
+from .ops.indexing import check_dim, check_tensor
 from .tensor import Tensor, _shape_arg, cat, where
 
 __all__ = [
@@ -74,6 +74,7 @@ def _slice(ndim: int, dim: int, part: Any) -> tuple:
 # ---------------------------------------------------------------- repeating and flipping
 def repeat(input: Tensor, *sizes) -> Tensor:
     """``input`` tiled ``sizes[i]`` times along axis i (``sizes`` may add leading axes)."""
+    check_tensor(input, "repeat")
     sizes = _shape_arg(sizes)
     if len(sizes) < input.ndim:
         raise RuntimeError(
@@ -91,6 +92,7 @@ def repeat(input: Tensor, *sizes) -> Tensor:
 
 def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     """``repeat`` where fewer ``dims`` than axes means ones in front."""
+    check_tensor(input, "tile")
     dims = _shape_arg((dims,)) if not isinstance(dims, int) else (dims,)
     dims = (1,) * (input.ndim - len(dims)) + tuple(dims)
     return repeat(input, *dims)
@@ -102,6 +104,7 @@ def repeat_interleave(
     """Each element (or slice along ``dim``) repeated ``repeats`` times in place:
     ``[1, 2] → [1, 1, 2, 2]``. ``repeats`` is an int or a 1-d tensor of one count per
     element; without ``dim`` the input is flattened first."""
+    check_tensor(input, "repeat_interleave")
     if dim is None:
         input, dim = input.reshape(-1), 0
     dim = check_dim(dim, input.ndim, "repeat_interleave")
@@ -134,6 +137,7 @@ def repeat_interleave(
 
 def flip(input: Tensor, *dims) -> Tensor:
     """``input`` reversed along each of ``dims``."""
+    check_tensor(input, "flip")
     dims = dims[0] if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)) else dims
     dims = _dims(dims, input.ndim, "flip")
     if not dims or input.ndim == 0:
@@ -143,12 +147,14 @@ def flip(input: Tensor, *dims) -> Tensor:
 
 
 def fliplr(input: Tensor) -> Tensor:
+    check_tensor(input, "fliplr")
     if input.ndim < 2:
         raise RuntimeError(f"fliplr: input must be at least 2-d, got shape {input.shape}")
     return flip(input, 1)
 
 
 def flipud(input: Tensor) -> Tensor:
+    check_tensor(input, "flipud")
     if input.ndim < 1:
         raise RuntimeError(f"flipud: input must be at least 1-d, got shape {input.shape}")
     return flip(input, 0)
@@ -157,6 +163,7 @@ def flipud(input: Tensor) -> Tensor:
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Shift elements along ``dims`` by ``shifts`` (cyclically); without ``dims`` the tensor is
     rolled flattened and its shape restored."""
+    check_tensor(input, "roll")
     if dims is None:
         if not isinstance(shifts, (int, np.integer)):
             shifts = tuple(shifts)
@@ -185,6 +192,7 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
 
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     """Rotate by 90° ``k`` times in the plane of ``dims``, from the first towards the second."""
+    check_tensor(input, "rot90")
     dims = tuple(dims)
     if len(dims) != 2:
         raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -203,6 +211,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The ``length`` elements from ``start`` along ``dim`` (a view, as slicing)."""
+    check_tensor(input, "narrow")
     if input.ndim == 0:
         raise RuntimeError("narrow: cannot be applied to a 0-dim tensor")
     dim = check_dim(dim, input.ndim, "narrow")
@@ -221,6 +230,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along ``dim``, with that axis removed."""
+    check_tensor(input, "unbind")
     if input.ndim == 0:
         raise IndexError("unbind: dimension specified as 0 but tensor has no dimensions")
     dim = check_dim(dim, input.ndim, "unbind")
@@ -229,6 +239,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     """Axes ``source`` moved to positions ``destination``; the others keep their order."""
+    check_tensor(input, "movedim")
     src = _dims(source, input.ndim, "movedim")
     dst = _dims(destination, input.ndim, "movedim")
     if len(src) != len(dst):
@@ -247,6 +258,7 @@ moveaxis = movedim
 
 
 def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    check_tensor(input, "swapaxes")
     a0 = check_dim(axis0, input.ndim, "swapaxes")
     a1 = check_dim(axis1, input.ndim, "swapaxes")
     return input.transpose(a0, a1) if input.ndim else input
@@ -269,11 +281,13 @@ def _triangle(input: Tensor, diagonal: int, upper: bool, op: str) -> Tensor:
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two axes (on and below ``diagonal``); zeros above."""
+    check_tensor(input, "tril")
     return _triangle(input, diagonal, False, "tril")
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two axes (on and above ``diagonal``); zeros below."""
+    check_tensor(input, "triu")
     return _triangle(input, diagonal, True, "triu")
 
 
@@ -286,6 +300,7 @@ def _diagonal_index(rows: int, cols: int, offset: int):
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The ``offset`` diagonal of the matrices in axes ``dim1``, ``dim2``, as a new last axis."""
+    check_tensor(input, "diagonal")
     if input.ndim < 2:
         raise RuntimeError(f"diagonal: input must be at least 2-d, got shape {input.shape}")
     d1, d2 = check_dim(dim1, input.ndim, "diagonal"), check_dim(dim2, input.ndim, "diagonal")
@@ -300,6 +315,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-d input becomes a square matrix with it on the ``diagonal``; a 2-d input gives its
     ``diagonal`` as a 1-d tensor."""
+    check_tensor(input, "diag")
     xp = input.xp
     if input.ndim == 1:
         n = input.shape[0] + abs(int(diagonal))
@@ -313,6 +329,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
 def trace(input: Tensor) -> Tensor:
     """The sum of the main diagonal of a matrix."""
+    check_tensor(input, "trace")
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, got shape {input.shape}")
     return diagonal(input).sum()
@@ -321,6 +338,7 @@ def trace(input: Tensor) -> Tensor:
 # ---------------------------------------------------------------- products
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """``out[i, j] = input[i] * vec2[j]`` for two vectors."""
+    check_tensor(input, "outer")
     vec2 = input._lift(vec2)
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected two 1-d tensors, got {input.shape} and {vec2.shape}")
@@ -330,6 +348,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (default: the first axis of size 3);
     the two inputs broadcast."""
+    check_tensor(input, "cross")
     other = input._lift(other)
     if input.ndim != other.ndim:
         raise RuntimeError(
@@ -355,6 +374,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product: block (i, j, ...) of the result is ``input[i, j, ...] * other``."""
+    check_tensor(input, "kron")
     other = input._lift(other)
     nd = max(input.ndim, other.ndim)
     a_shape = (1,) * (nd - input.ndim) + input.shape
@@ -385,6 +405,7 @@ def _cast_for(input: Tensor, dtype: Any, op: str) -> Tensor:
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The product of all elements, or along ``dim``. The gradient is the product of the
     other elements, exact where some are zero (no division)."""
+    check_tensor(input, "prod")
     x = _cast_for(input, dtype, "prod")
     if dim is None:
         if x.numel() == 0:
@@ -403,6 +424,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``: ``out[i] = input[0] + ... + input[i]``."""
+    check_tensor(input, "cumsum")
     x = _cast_for(input, dtype, "cumsum")
     dim = check_dim(dim, x.ndim, "cumsum")
     if x.ndim == 0:
@@ -413,6 +435,7 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running product along ``dim``, as a scan of log₂ n Mul steps (no division), so the
     gradient is exact where inputs are zero."""
+    check_tensor(input, "cumprod")
     x = _cast_for(input, dtype, "cumprod")
     dim = check_dim(dim, x.ndim, "cumprod")
     if x.ndim == 0:
@@ -433,6 +456,7 @@ def norm(
     """The vector p-norm over ``dim`` (default: all elements): ``p`` is a number (2, 1,
     ``inf``, ``-inf``, 0, any positive p) or ``"fro"`` (= 2). The gradient at a zero norm is 0,
     as PyTorch's."""
+    check_tensor(input, "norm")
     x = input if dtype is None else input.to(np.dtype(dtype))
     if x.dtype.kind != "f":
         raise RuntimeError(f"norm: expected a floating point input, got {x.dtype}")
@@ -458,6 +482,7 @@ def norm(
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """``norm(input - other, p)`` (the two broadcast)."""
+    check_tensor(input, "dist")
     return norm(input - input._lift(other), p)
 
 
@@ -465,6 +490,7 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with
     ``as_tuple=True`` one 1-d tensor per axis."""
+    check_tensor(input, "nonzero")
     arr = input._data
     if input.ndim == 0:
         hits = int(bool(arr))
@@ -479,6 +505,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, 
 
 def argwhere(input: Tensor) -> Tensor:
     """Same as ``nonzero(input)``: an (n, ndim) int64 tensor of indices."""
+    check_tensor(input, "argwhere")
     return nonzero(input)
 
 
@@ -491,6 +518,7 @@ def unique(
 ):
     """The distinct values (sorted), or distinct slices along ``dim``; optionally the inverse
     (the index of each input element in the result) and the count of each value."""
+    check_tensor(input, "unique")
     arr = input.numpy()
     if dim is None:
         values, inverse, counts = np.unique(arr, return_inverse=True, return_counts=True)
@@ -511,6 +539,7 @@ def unique(
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, ... occurs in a 1-d tensor of non-negative integers (or the
     sum of ``weights`` at its positions)."""
+    check_tensor(input, "bincount")
     if input.ndim != 1 or input.dtype.kind not in "iu":
         raise RuntimeError(
             f"bincount: only 1-d non-negative integral inputs are supported, got "
@@ -536,6 +565,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """A histogram of ``bins`` equal-width bins between ``min`` and ``max`` (the data's own
     range when both are 0); values outside are ignored."""
+    check_tensor(input, "histc")
     if input.dtype.kind != "f":
         raise RuntimeError(f"histc: expected a floating point input, got {input.dtype}")
     if bins <= 0:
@@ -565,6 +595,7 @@ def searchsorted(
     ``sorted_sequence`` to keep it sorted (before equal values; after with ``right=True`` or
     ``side="right"``). A multi-dimensional sequence is searched row by row (its leading axes
     match the values')."""
+    check_tensor(sorted_sequence, "searchsorted", "sorted_sequence")
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"searchsorted: side must be 'left' or 'right', got {side!r}")

@@ -15,9 +15,24 @@ from ..function import Function
 from .elementwise import mask_grad
 from .movement import GetItem
 
-__all__ = ["check_dim", "along_dim", "Gather", "ScatterAdd", "Put", "ScatterReduce", "REDUCTIONS"]
+__all__ = [
+    "check_tensor",
+    "check_dim",
+    "along_dim",
+    "Gather",
+    "ScatterAdd",
+    "Put",
+    "ScatterReduce",
+    "REDUCTIONS",
+]
 
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def check_tensor(x, op: str, what: str = "input") -> None:
+    """TypeError naming ``op`` unless ``x`` is a Tensor."""
+    if not hasattr(x, "_data") or not hasattr(x, "requires_grad"):
+        raise TypeError(f"{op}: argument '{what}' must be a Tensor, not {type(x).__name__}")
 
 
 def check_dim(dim: int, ndim: int, op: str) -> int:
