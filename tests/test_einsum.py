@@ -99,6 +99,11 @@ def test_einsum_common_forms():
     ]:
         out = tg.einsum(eq, *[tg.Tensor(o) for o in ops])
         np.testing.assert_allclose(out.numpy(), np.einsum(eq.replace(" ", ""), *ops), rtol=1e-12)
+    # the sublist form
+    out = tg.einsum(tg.Tensor(a), [0, 1, 2], tg.Tensor(b), [0, 2, 3], [0, 1, 3])
+    np.testing.assert_allclose(out.numpy(), a @ b, rtol=1e-12)
+    out = tg.einsum(tg.Tensor(a), [..., 1, 2], tg.Tensor(m[:, :3]), [2, 1])
+    np.testing.assert_allclose(out.numpy(), np.einsum("...ij,ji", a, m[:, :3]), rtol=1e-12)
     # a matrix product goes through one matmul, not a broadcast (i, j, k) product
     out = tg.einsum("ij,jk->ik", tg.Tensor(m, requires_grad=True), tg.Tensor(m))
     assert out.op.name != "Sum"

@@ -110,11 +110,41 @@ def _contract(
     return out.reshape(out_shape), batch + left + right
 
 
+def _from_sublists(args: tuple) -> tuple[str, tuple]:
+    """``(x, [0, 1], y, [1, 2], [0, 2])`` → ``("ab,bc->ac", (x, y))``."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def term(sublist) -> str:
+        out = []
+        for s in sublist:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, (int, np.integer)) and 0 <= s < len(letters):
+                out.append(letters[s])
+            else:
+                raise RuntimeError(
+                    f"einsum(): subscript in sublist format must be in range [0, 52), got {s!r}"
+                )
+        return "".join(out)
+
+    pairs = len(args) // 2  # (operand, sublist) pairs, then maybe the output sublist
+    operands, terms = args[0 : 2 * pairs : 2], args[1 : 2 * pairs : 2]
+    if not all(isinstance(t, (list, tuple)) for t in terms):
+        raise RuntimeError("einsum(): in sublist format, each operand needs a sublist")
+    equation = ",".join(term(t) for t in terms)
+    if len(args) % 2:
+        equation += "->" + term(args[-1])
+    return equation, tuple(operands)
+
+
 def einsum(equation: str, *operands: Any) -> Tensor:
     """Sum of products over the labelled axes, as ``torch.einsum``: ``"ij,jk->ik"`` is a
     matrix product, ``"ii->i"`` a diagonal, ``"...ij->...ji"`` a batched transpose; without
     ``->`` the output holds the labels used once, in alphabetical order (after the
-    ellipsis). Operands may also be passed as one list."""
+    ellipsis). Operands may also be passed as one list, or in the sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (ints for labels, ``...`` for an ellipsis)."""
+    if not isinstance(equation, str):
+        equation, operands = _from_sublists((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
