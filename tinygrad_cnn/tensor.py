@@ -1591,6 +1591,245 @@ class Tensor:
             data = data._data
         arr = self.xp.array(data, dtype=self.dtype if dtype is None else np.dtype(dtype))
         return Tensor(arr, device=device, requires_grad=requires_grad)
+    # ---------------------------------------------------------------- indexing by index and mask
+
+    def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+        """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (and likewise for other dims); see
+        ``tinygrad_cnn.gather``."""
+        return _ix.gather(self, dim, index)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+        """``gather`` with broadcasting: ``input`` and ``indices`` are broadcast against each other
+        on every axis but ``dim``; see ``tinygrad_cnn.take_along_dim``."""
+        return _ix.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value=None, reduce=None) -> Tensor:
+        """A copy with ``src`` written at ``index`` along ``dim``
+        (``out[index[i][j]][j] = src[i][j]`` for ``dim=0``), or the number ``value`` everywhere
+        ``index`` points; see ``tinygrad_cnn.scatter``."""
+        return _ix.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        """``input`` plus ``src`` added at ``index`` along ``dim``; see
+        ``tinygrad_cnn.scatter_add``."""
+        return _ix.scatter_add(self, dim, index, src)
+
+    def scatter_reduce(
+        self, dim: int, index: Any, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        return _ix.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """The slices of ``input`` at positions ``index`` (a vector) along ``dim``; see
+        ``tinygrad_cnn.index_select``."""
+        return _ix.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        """``input`` with ``alpha * source[k]`` added to the slice ``index[k]`` along ``dim``
+        (repeated indices accumulate); see ``tinygrad_cnn.index_add``."""
+        return _ix.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim: int, index: Any, source: Tensor) -> Tensor:
+        """``input`` with the slice ``index[k]`` along ``dim`` replaced by ``source[k]``; see
+        ``tinygrad_cnn.index_copy``."""
+        return _ix.index_copy(self, dim, index, source)
+
+    def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
+        """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (a number or a
+        0-d tensor, which then receives the sum of their gradients); see
+        ``tinygrad_cnn.index_fill``."""
+        return _ix.index_fill(self, dim, index, value)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``input`` with ``value`` (a number or a 0-d tensor) wherever the bool ``mask`` is True;
+        see ``tinygrad_cnn.masked_fill``."""
+        return _ix.masked_fill(self, mask, value)
+
+    def masked_select(self, mask: Any) -> Tensor:
+        """The elements of ``input`` where ``mask`` is True, as a 1-d tensor (both broadcast); see
+        ``tinygrad_cnn.masked_select``."""
+        return _ix.masked_select(self, mask)
+
+    def masked_scatter(self, mask: Any, source: Tensor) -> Tensor:
+        """``input`` with the positions where ``mask`` is True filled, in order, by the first
+        elements of ``source`` (which needs at least as many elements as there are Trues); see
+        ``tinygrad_cnn.masked_scatter``."""
+        return _ix.masked_scatter(self, mask, source)
+
+    def take(self, index: Any) -> Tensor:
+        """``input.flatten()[index]``: the result has ``index``'s shape; see
+        ``tinygrad_cnn.take``."""
+        return _ix.take(self, index)
+
+    # ---------------------------------------------------------------- rearranging, products, norms
+
+    def repeat(self, *sizes) -> Tensor:
+        """``input`` tiled ``sizes[i]`` times along axis i (``sizes`` may add leading axes); see
+        ``tinygrad_cnn.repeat``."""
+        return _shape.repeat(self, *sizes)
+
+    def tile(self, *dims) -> Tensor:
+        """``repeat`` where fewer ``dims`` than axes means ones in front; see
+        ``tinygrad_cnn.tile``."""
+        return _shape.tile(self, _shape_arg(dims))
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *, output_size=None):
+        """Each element (or slice along ``dim``) repeated ``repeats`` times in place:
+        ``[1, 2] → [1, 1, 2, 2]``; see ``tinygrad_cnn.repeat_interleave``."""
+        return _shape.repeat_interleave(self, repeats, dim)
+
+    def flip(self, *dims) -> Tensor:
+        """``input`` reversed along each of ``dims``; see ``tinygrad_cnn.flip``."""
+        return _shape.flip(self, *dims)
+
+    def fliplr(self) -> Tensor:
+        """Reversed along axis 1 (left/right); see ``tinygrad_cnn.fliplr``."""
+        return _shape.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        """Reversed along axis 0 (up/down); see ``tinygrad_cnn.flipud``."""
+        return _shape.flipud(self)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        """Shift elements along ``dims`` by ``shifts`` (cyclically); see ``tinygrad_cnn.roll``."""
+        return _shape.roll(self, shifts, dims)
+
+    def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+        """Rotate by 90° ``k`` times in the plane of ``dims``, from the first towards the second;
+        see ``tinygrad_cnn.rot90``."""
+        return _shape.rot90(self, k, dims)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """The ``length`` elements from ``start`` along ``dim`` (a view, as slicing); see
+        ``tinygrad_cnn.narrow``."""
+        return _shape.narrow(self, dim, start, length)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim``, with that axis removed; see ``tinygrad_cnn.unbind``."""
+        return _shape.unbind(self, dim)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        """Axes ``source`` moved to positions ``destination``; see ``tinygrad_cnn.movedim``."""
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        """Axes ``axis0`` and ``axis1`` exchanged; see ``tinygrad_cnn.swapaxes``."""
+        return _shape.swapaxes(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle of the last two axes (on and below ``diagonal``); see
+        ``tinygrad_cnn.tril``."""
+        return _shape.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle of the last two axes (on and above ``diagonal``); see
+        ``tinygrad_cnn.triu``."""
+        return _shape.triu(self, diagonal)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A 1-d input becomes a square matrix with it on the ``diagonal``; see
+        ``tinygrad_cnn.diag``."""
+        return _shape.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The ``offset`` diagonal of the matrices in axes ``dim1``, ``dim2``, as a new last axis;
+        see ``tinygrad_cnn.diagonal``."""
+        return _shape.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a matrix; see ``tinygrad_cnn.trace``."""
+        return _shape.trace(self)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        """``out[i, j] = input[i] * vec2[j]`` for two vectors; see ``tinygrad_cnn.outer``."""
+        return _shape.outer(self, vec2)
+
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        """The cross product of 3-vectors along ``dim`` (default: the first axis of size 3); see
+        ``tinygrad_cnn.cross``."""
+        return _shape.cross(self, other, dim)
+
+    def kron(self, other: Tensor) -> Tensor:
+        """The Kronecker product: block (i, j, ...) of the result is ``input[i, j, ...] * other``;
+        see ``tinygrad_cnn.kron``."""
+        return _shape.kron(self, other)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running sum along ``dim``: ``out[i] = x[0] + ... + x[i]``; see ``tg.cumsum``."""
+        return _shape.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running product along ``dim``, as a scan of log₂ n Mul steps (no division), so the
+        gradient is exact where inputs are zero; see ``tinygrad_cnn.cumprod``."""
+        return _shape.cumprod(self, dim, dtype=dtype)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        """The product of all elements, or along ``dim``; see ``tinygrad_cnn.prod``."""
+        return _shape.prod(self, dim, keepdim, dtype=dtype)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype=None) -> Tensor:
+        """The vector p-norm over ``dim`` (default: all elements): ``p`` is a number (2, 1,
+        ``inf``, ``-inf``, 0, any positive p) or ``"fro"`` (= 2); see ``tinygrad_cnn.norm``."""
+        return _shape.norm(self, p, dim, keepdim, dtype)
+
+    def dist(self, other: Tensor, p: float = 2) -> Tensor:
+        """``norm(input - other, p)`` (the two broadcast); see ``tinygrad_cnn.dist``."""
+        return _shape.dist(self, other, p)
+
+    def nonzero(self, *, as_tuple: bool = False):
+        """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with
+        ``as_tuple=True`` one 1-d tensor per axis; see ``tinygrad_cnn.nonzero``."""
+        return _shape.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self) -> Tensor:
+        """Same as ``nonzero(input)``: an (n, ndim) int64 tensor of indices; see
+        ``tinygrad_cnn.argwhere``."""
+        return _shape.argwhere(self)
+
+    def unique(self, sorted: bool = True, return_inverse=False, return_counts=False, dim=None):
+        """The distinct values (sorted), or distinct slices along ``dim``; see
+        ``tinygrad_cnn.unique``."""
+        return _shape.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        """How often each value 0, 1, ... occurs (1-d, non-negative integers); see
+        ``tinygrad_cnn.bincount``."""
+        return _shape.bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+        """A histogram of ``bins`` equal-width bins between ``min`` and ``max`` (the data's own
+        range when both are 0); see ``tinygrad_cnn.histc``."""
+        return _shape.histc(self, bins, min, max)
+
+    def bucketize(self, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):
+        """The bucket of each value given sorted 1-d ``boundaries``: i with
+        ``boundaries[i-1] < x <= boundaries[i]`` (``<=`` and ``<`` swapped with ``right=True``);
+        see ``tinygrad_cnn.bucketize``."""
+        return _shape.bucketize(self, boundaries, out_int32=out_int32, right=right)
+
+    # ---------------------------------------------------------------- products of tensors
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        """The product of two matrices (no broadcasting); see ``tinygrad_cnn.mm``."""
+        return _products.mm(self, mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """Batched matrix products of (B, n, m) and (B, m, p) (no broadcasting); see
+        ``tinygrad_cnn.bmm``."""
+        return _products.bmm(self, mat2)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """A matrix times a vector; see ``tinygrad_cnn.mv``."""
+        return _products.mv(self, vec)
+
+    def dot(self, other: Tensor) -> Tensor:
+        """The inner product of two 1-d tensors of one size (a 0-d tensor); see
+        ``tinygrad_cnn.dot``."""
+        return _products.dot(self, other)
 
     # ---------------------------------------------------------------- display
 
@@ -1851,3 +2090,9 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 def minimum(a: Any, b: Any) -> Tensor:
     return as_tensor(a).minimum(b) if isinstance(a, Tensor) else as_tensor(b)._lift(a).minimum(b)
+
+
+# the module-level functions behind the indexing, shape and linear-algebra methods import Tensor
+from . import contraction as _products  # noqa: E402
+from . import indexing as _ix  # noqa: E402
+from . import shape_ops as _shape  # noqa: E402

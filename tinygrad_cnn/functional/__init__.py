@@ -10,8 +10,8 @@ primitives in ``tinygrad_cnn.ops`` (im2col/col2im, pooling, fused batch norm) or
 Tensor operations. All gradients are differentiable again (``create_graph=True``).
 
 One module per kind: ``conv``, ``pool``, ``norm``, ``dropout``, ``linear`` (with ``flatten``
-and ``pad``), ``activation`` and ``loss``; every name is also here. ``tinygrad_cnn.nn.functional``
-is this same module.
+and ``pad``), ``activation``, ``loss`` and ``encoding`` (``one_hot``); every name is also
+here. ``tinygrad_cnn.nn.functional`` is this same module.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 from .activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .conv import conv2d, conv_output_size, conv_transpose2d
 from .dropout import dropout, dropout2d
+from .encoding import one_hot
 from .linear import flatten, linear, pad
 from .loss import (
     binary_cross_entropy,
@@ -68,4 +69,6 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "huber_loss",
     "smooth_l1_loss",
+    # encoding
+    "one_hot",
 ]
