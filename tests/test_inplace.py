@@ -413,3 +413,26 @@ def test_retain_grad_grad_fn_and_is_leaf():
         y.grad_fn = None
     with pytest.raises(RuntimeError, match="retain_grad: the tensor .* does not require grad"):
         tg.ones(2).retain_grad()
+
+
+def test_masked_index_and_scatter_fills_match_pytorch_with_gradients():
+    torch = pytest.importorskip("torch")
+    xv = np.arange(6, dtype=np.float64).reshape(2, 3) / 7
+    mask = np.array([[True, False, True], [False, False, True]])
+    index = np.array([[0], [2]])
+    sv = np.array([[0.5], [-0.25]])
+
+    def run(lib, tensor):
+        x = tensor(xv)
+        s = tensor(sv)
+        y = x * 2
+        y.masked_fill_(lib.tensor(mask), 5.0)
+        y.index_fill_(1, lib.tensor([1]), -1.0)
+        y.scatter_(1, lib.tensor(index), s * 3)
+        (y * y).sum().backward()
+        return y.detach().numpy(), x.grad.numpy(), s.grad.numpy()
+
+    ours = run(tg, lambda v: tg.tensor(v, requires_grad=True))
+    theirs = run(torch, lambda v: torch.tensor(v, requires_grad=True))
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
