@@ -5,8 +5,9 @@
 
 Sections (each runs on its own; a failure is recorded and the next one starts):
 
-1. **CuPy test leg** — ``pytest tests/test_cupy.py`` in a subprocess (hypothesis profile "ci"
-   unless ``HYPOTHESIS_PROFILE`` says otherwise): every op, forward and first/second-order
+1. **CuPy test leg** — ``pytest tests/test_cupy.py tests/test_op_table.py -k "test_cupy or
+   cuda"`` in a subprocess (hypothesis profile "ci" unless ``HYPOTHESIS_PROFILE`` says
+   otherwise): every op of the op table, forward and first/second-order
    gradients on the GPU, and the differential property CuPy vs NumPy. Without CuPy it must
    skip cleanly, which is what the dry run checks.
 2. **Training parity** — the LeNet (scikit-learn's 8×8 digits) and the Ising CNN (synthetic
@@ -277,6 +278,9 @@ def section_tests(report: Report, gpu: Device | None) -> dict:
         "-m",
         "pytest",
         "tests/test_cupy.py",
+        "tests/test_op_table.py",
+        "-k",
+        "test_cupy or cuda",  # the op table's CUDA half, and everything CuPy-specific
         "-q",
         "-rs",
         "-p",
@@ -317,7 +321,7 @@ def section_tests(report: Report, gpu: Device | None) -> dict:
     )
     if status == "skipped":
         figures = "skipped cleanly: " + "; ".join(counts.get("skip_reasons", []))[:90]
-    report.row("1", "CuPy test leg (tests/test_cupy.py)", status, figures)
+    report.row("1", "CuPy test leg (test_cupy.py, test_op_table.py)", status, figures)
     return result
 
 
@@ -340,6 +344,7 @@ def _junit_counts(path: Path) -> dict:
             failed.append({"test": name, "message": (node.get("message") or "")[:500]})
         if "[" in name and skip is None:
             op = name[name.index("[") + 1 : -1].rsplit("-float", 1)[0]
+            op = op.removeprefix("cuda-").removesuffix("-cuda")
             per_op[op] = per_op.get(op, True) and not bad
     return {
         "tests": len(cases),
