@@ -101,9 +101,9 @@ def _axes(draw, ndim: int) -> tuple[int, ...] | None:
 OPS: list[Op] = []
 
 
-def _unary(name, method, ref, lo=-2.0, hi=2.0, kinks=(), order2=True):
+def _unary(name, method, ref, lo=-2.0, hi=2.0, kinks=(), order2=True, distinct=False):
     def draw(d):
-        return Example((_values(d, d(shapes(0, 3, 1, 4)), lo, hi, kinks),))
+        return Example((_values(d, d(shapes(0, 3, 1, 4)), lo, hi, kinks, distinct),))
 
     OPS.append(Op(name, "elementwise", draw, lambda p, x: method(x), lambda p, x: ref(x), order2))
 
@@ -168,6 +168,7 @@ _unary(
     "sort_values",
     lambda x: x.sort(-1).values if x.ndim else x,
     lambda x: np.sort(x, -1) if x.ndim else x,
+    distinct=True,  # a tie is a kink
 )
 _unary(
     "einsum_trace",
