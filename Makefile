@@ -20,7 +20,7 @@ test: $(STAMP)
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check tinygrad_cnn viz tests benchmarks tutorials
+	$(BIN)/ruff check tinygrad_cnn viz tests benchmarks tutorials examples
 
 bench: $(STAMP)
 	for b in engine cnn lenet viz; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done

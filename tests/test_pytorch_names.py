@@ -12,10 +12,10 @@ import sys
 
 import numpy as np
 import pytest
-import tinygrad_cnn.nn.functional as F
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F_direct
+import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn.nn import functional as F_from
 
 # ---------------------------------------------------------------- nn.functional, utils.data
