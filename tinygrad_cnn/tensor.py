@@ -101,10 +101,20 @@ class Tensor:
         loss = (x @ x.T).relu().sum()
         loss.backward()                  # x.grad: Tensor of x's shape
 
-    Data: ``.data`` (the NumPy/CuPy array), ``.numpy()``, ``.item()``, ``.shape``, ``.dtype``,
-    ``.device``. Autograd: ``.requires_grad``, ``.grad``, ``.backward()``, ``.detach()``; a
-    tensor made by an operation records it in ``.op`` (a ``Function``) and its inputs in
-    ``.parents``. Operators ``+ - * / ** @`` and comparisons broadcast like NumPy and promote
+    Data: ``.numpy()`` (a read-only view on the CPU), ``.item()``, ``.tolist()``, ``.shape``,
+    ``.dtype``, ``.device``; ``.data`` is the storage as a tensor without history, as in
+    PyTorch. Autograd: ``.requires_grad``, ``.grad``, ``.backward()``, ``.detach()``,
+    ``.retain_grad()``, ``.register_hook()``; a tensor made by an operation records it in
+    ``.op`` (alias ``.grad_fn``) and its inputs in ``.parents``.
+
+    In place, as PyTorch: ``x += y`` (and ``-= *= /= **= @=``), ``x[i] = v``, ``add_``,
+    ``mul_``, ``clamp_``, ``zero_``, ``fill_``, ``copy_``, ``masked_fill_``, ``scatter_``,
+    ``uniform_``, ... write into the storage and return the tensor. A leaf that requires grad
+    may be changed only under ``tg.no_grad()`` (the optimizer step); a change of a non-leaf is
+    recorded in the graph. Each storage has a version counter: a tensor that backward needs,
+    changed after the forward pass, is an error naming the op, never a wrong gradient.
+
+    Operators ``+ - * / ** @`` and comparisons broadcast like NumPy and promote
     dtypes as PyTorch (``tg.result_type``: ``int tensor + 2.5`` is float32, ``float32 tensor +
     0-d float64`` stays float32); float functions (``exp``, ``sigmoid``, ``mean``, ...) of integer
     tensors give the default float dtype. Reductions
