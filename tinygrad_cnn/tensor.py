@@ -1101,10 +1101,15 @@ class Tensor:
                 _FREED_VIEWS.clear()
             zero = self.xp.zeros((), dtype=self.dtype)
             view = _FREED_VIEWS[key] = self.xp.broadcast_to(zero, self.shape)
-        ghost = _FreedTensor._make(view)
-        ghost.op, ghost.requires_grad, ghost.name = self.op, self.requires_grad, self.name
-        ghost._counter = _FREED_COUNTER
+        ghost = object.__new__(_FreedTensor)  # the other slots are class defaults there
+        ghost._data, ghost.op, ghost.requires_grad, ghost.name = (
+            view,
+            self.op,
+            self.requires_grad,
+            self.name,
+        )
         return ghost
+
     # ---------------------------------------------------------------- reductions with indices
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None):
@@ -1866,9 +1871,16 @@ _FREED_COUNTER = [0]  # ghosts cannot be written to: one shared counter
 
 
 class _FreedTensor(Tensor):
-    """What a freed graph keeps of a tensor: shape, dtype, device, op and name, no values."""
+    """What a freed graph keeps of a tensor: shape, dtype, device, op and name, no values.
+    Read-only: the remaining attributes are class defaults (they shadow Tensor's slots, so
+    assigning one is an AttributeError) and its array is a shared broadcast zero view."""
 
     __slots__ = ()
+    grad = None
+    hooks = ()
+    retains_grad = False
+    _counter = _FREED_COUNTER
+    _view = None
 
     is_freed = True
 
