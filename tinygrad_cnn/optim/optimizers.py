@@ -203,7 +203,7 @@ def _check_betas(name: str, betas: Any) -> tuple[float, float]:
     for i, beta in enumerate(betas):
         if not 0.0 <= beta < 1.0:
             raise ValueError(
-                f"{name}: invalid beta parameter at index {i}: {beta} (betas must be in [0, 1))"
+                f"{name}: betas must be in [0, 1), got beta parameter at index {i}: {beta}"
             )
     return tuple(betas)
 
