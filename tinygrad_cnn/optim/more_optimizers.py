@@ -222,9 +222,8 @@ class NAdam(_AdamFamily):
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         beta1, beta2 = group["betas"]
-        if not state:
-            state["mu_product"] = 1.0
         self._moments(p, state, "exp_avg_sq")
+        state.setdefault("mu_product", 1.0)
         t, psi, lr = state["step"], group["momentum_decay"], group["lr"]
         g = self._decay(p, g, group)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))

@@ -199,8 +199,9 @@ def _check_betas(name: str, betas: Any) -> tuple[float, float]:
     """A pair of decay rates, each in [0, 1)."""
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise TypeError(f"{name}: betas must be a pair of numbers, got {betas!r}")
-    _check(name, beta1=betas[0], beta2=betas[1])
     for i, beta in enumerate(betas):
+        if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name}: betas must be numbers, got {type(beta).__name__} {beta!r}")
         if not 0.0 <= beta < 1.0:
             raise ValueError(
                 f"{name}: betas must be in [0, 1), got beta parameter at index {i}: {beta}"
