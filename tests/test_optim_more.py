@@ -334,7 +334,7 @@ def test_lbfgs_errors():
     opt = optim.LBFGS([a])
     with pytest.raises(ValueError, match="LBFGS doesn't support per-parameter options"):
         opt.add_param_group({"params": [b]})
-    with pytest.raises(RuntimeError, match="LBFGS.step needs a closure"):
+    with pytest.raises(TypeError, match="LBFGS.step needs a closure"):
         opt.step()
     with pytest.raises(ValueError, match="LBFGS: line_search_fn must be None or 'strong_wolfe'"):
         optim.LBFGS([a], line_search_fn="wolfe")

@@ -495,7 +495,7 @@ class LBFGS(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
         """Minimise the closure's loss; return its first value."""
         if closure is None:
-            raise RuntimeError("LBFGS.step needs a closure that re-evaluates the loss")
+            raise TypeError("LBFGS.step needs a closure that re-evaluates the loss")
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
