@@ -417,3 +417,17 @@ def test_vector_utility_errors():
         vector_to_parameters(tg.Tensor(np.ones(6)), params)
     with pytest.raises(TypeError, match="parameters_to_vector: expected Tensors, but got int"):
         parameters_to_vector([params[0], 3])
+
+
+@pytest.mark.parametrize("name", ["Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"])
+def test_float32_parameters_and_state_stay_float32_in_place(name):
+    p = nn.Parameter(np.ones((3, 3), dtype=np.float32))
+    storage = p._data
+    opt = getattr(optim, name)([p], weight_decay=0.1)
+    for _ in range(8):  # RAdam's rectified branch starts at step 6
+        p.grad = tg.Tensor(np.full((3, 3), 0.5, dtype=np.float32))
+        opt.step()
+    assert p._data is storage and p.dtype == np.float32 and p.is_leaf and p.op is None
+    assert np.all(p.numpy() < 1)
+    arrays = [v for v in opt.state[p].values() if hasattr(v, "dtype")]
+    assert arrays and all(v.dtype == np.float32 for v in arrays)

@@ -99,7 +99,7 @@ class Adadelta(Optimizer):
         _check("Adadelta", lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
         if rho > 1.0:
             raise ValueError(f"Adadelta: invalid rho {rho} (must be in [0, 1])")
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=bool(maximize))
         super().__init__(params, defaults)
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
