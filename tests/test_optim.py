@@ -372,6 +372,7 @@ def test_scheduler_sets_initial_lr_and_resumes_from_state_dict():
     assert opt.param_groups[0]["initial_lr"] == 1.0
     opt2 = sgd(1.0)
     sched2 = lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
+    opt2.load_state_dict(opt.state_dict())  # the schedule goes on from the optimizer's lr
     sched2.load_state_dict(state)
     sched2.step()
     sched.step()

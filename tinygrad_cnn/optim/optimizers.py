@@ -109,7 +109,10 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad._data, group, self.state.setdefault(p, {}))
+                        g = p.grad._data
+                        if group.get("maximize", False):  # ascend: step along +gradient
+                            g = -g
+                        self._update(p, g, group, self.state.setdefault(p, {}))
                         bump(p)  # the arrays were changed in place: an in-place write
         return loss
 
@@ -176,15 +179,34 @@ class Optimizer:
 
 
 def _restore(value: Any, p: Tensor, key: str) -> Any:
-    """A saved state value ready for ``p``: arrays on p's device (floating ones in p's dtype)."""
+    """A saved state value ready for ``p``: arrays on p's device (floating ones in p's dtype);
+    lists (LBFGS's history) element by element; ``None`` as is."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_restore(v, p, key) for v in value]
     if isinstance(value, Tensor):
         value = value._data
-    if isinstance(value, (int, float)) or key == "step":
+    if isinstance(value, (int, float, np.number)) or key == "step":
         return float(value) if key == "step" else value
     array = value if get_array_module(value) is p.xp else to_device(to_numpy(value), p.device)
     if array.dtype.kind == "f" and array.dtype != p.dtype:
         array = array.astype(p.dtype)
     return array.copy()
+
+
+def _check_betas(name: str, betas: Any) -> tuple[float, float]:
+    """A pair of decay rates, each in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"{name}: betas must be a pair of numbers, got {betas!r}")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name}: betas must be numbers, got {type(beta).__name__} {beta!r}")
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(
+                f"{name}: betas must be in [0, 1), got beta parameter at index {i}: {beta}"
+            )
+    return tuple(betas)
 
 
 def _check(name: str, **values: float) -> None:
@@ -199,6 +221,7 @@ def _check(name: str, **values: float) -> None:
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional momentum (PyTorch's form):
 
+    g ← −g  if maximize
     g ← g + weight_decay·p
     b ← momentum·b + (1 − dampening)·g          (b = g at the first step)
     g ← g + momentum·b  if nesterov  else  b
@@ -213,6 +236,8 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
         _check("SGD", lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -223,6 +248,7 @@ class SGD(Optimizer):
             dampening=dampening,
             weight_decay=weight_decay,
             nesterov=nesterov,
+            maximize=bool(maximize),
         )
         super().__init__(params, defaults)
 
@@ -249,9 +275,8 @@ class Adam(Optimizer):
         m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²
         p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
 
-    ``amsgrad=True`` uses the running maximum of v."""
-
-    _decoupled = False
+    ``amsgrad=True`` uses the running maximum of v; ``decoupled_weight_decay=True`` is AdamW;
+    ``maximize=True`` ascends the gradient."""
 
     def __init__(
         self,
@@ -261,16 +286,20 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
     ) -> None:
         name = type(self).__name__
         _check(name, lr=lr, eps=eps, weight_decay=weight_decay)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"{name}: betas must be a pair of numbers, got {betas!r}")
-        _check(name, beta1=betas[0], beta2=betas[1])
-        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-            raise ValueError(f"{name}: betas must be in [0, 1), got {betas}")
         defaults = dict(
-            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+            lr=lr,
+            betas=_check_betas(name, betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=bool(maximize),
+            decoupled_weight_decay=bool(decoupled_weight_decay),
         )
         super().__init__(params, defaults)
 
@@ -289,7 +318,7 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = xp.zeros_like(p._data)
         if wd:
-            if self._decoupled:
+            if group["decoupled_weight_decay"]:
                 p._data *= 1.0 - lr * wd
             else:
                 g = g + wd * p._data
@@ -316,8 +345,6 @@ class AdamW(Adam):
     ``p ← p·(1 − lr·weight_decay)``; the decay never enters the moment estimates.
     Default ``weight_decay=1e-2``."""
 
-    _decoupled = True
-
     def __init__(
         self,
         params: Iterable[Any],
@@ -326,8 +353,19 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
 
 
 class RMSprop(Optimizer):
@@ -349,6 +387,8 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
         _check("RMSprop", lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
         defaults = dict(
@@ -358,6 +398,7 @@ class RMSprop(Optimizer):
             weight_decay=weight_decay,
             momentum=momentum,
             centered=centered,
+            maximize=bool(maximize),
         )
         super().__init__(params, defaults)
 
