@@ -177,11 +177,11 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x·relu6(x + 3)/6: 0 below −3, x above 3, x·(x + 3)/6 between (PyTorch's gradient at
-    ±3 is the middle piece's, x/3 + 1/2)."""
+    """x·relu6(x + 3)/6: 0 up to −3, x from 3 on, x·(x + 3)/6 between (so the gradient at
+    the kinks is PyTorch's: 0 at −3, 1 at 3)."""
     x = _float_input(input, "hardswish")
-    middle = where(x <= 3, x * (x + 3) / 6, x)
-    return where(x < -3, x.zeros_like(), middle)
+    middle = where(x < 3, x * (x + 3) / 6, x)
+    return where(x <= -3, x.zeros_like(), middle)
 
 
 def softsign(input: Tensor) -> Tensor:

@@ -118,7 +118,8 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = _number(alpha, "alpha", type(self).__name__)
+        _number(alpha, "alpha", type(self).__name__)
+        self.alpha = alpha
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
@@ -146,8 +147,9 @@ class Hardtanh(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        self.min_val = _number(min_val, "min_val", name)
-        self.max_val = _number(max_val, "max_val", name)
+        _number(min_val, "min_val", name)
+        _number(max_val, "max_val", name)
+        self.min_val, self.max_val = min_val, max_val
         if self.max_val <= self.min_val:
             raise ValueError(
                 f"{name}: max_val ({max_val}) must be greater than min_val ({min_val})"
