@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-import tinygrad_cnn.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
+from tinygrad_cnn import functional as F
 from tinygrad_cnn import nn
 from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import shapes, tensors

@@ -170,10 +170,8 @@ class _InstanceNorm(Module):
             )
         unbatched = input.ndim == self._no_batch_dims
         x = input.unsqueeze(0) if unbatched else input
+        # as in PyTorch, num_batches_tracked is kept (for checkpoints) but never counts
         use_input_stats = self.training or not self.track_running_stats
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked._data += 1
-            bump(self.num_batches_tracked)
         out = F.instance_norm(
             x,
             self.running_mean,
