@@ -112,11 +112,14 @@ class _ParameterSlots(Module):
 
     def _put(self, key: str, value: Any) -> None:
         value = _as_parameter(value)
-        if key in self.__dict__:
-            delattr(self, key)
         if isinstance(value, Parameter):
-            self.register_parameter(key, value)
+            if key in self._parameters:
+                setattr(self, key, value)  # replaced in place: the order is kept
+            else:
+                self.register_parameter(key, value)
         else:
+            if key in self._parameters:
+                delattr(self, key)
             self.__dict__[key] = value
         keys = self.__dict__.setdefault("_keys", [])
         if key not in keys:
