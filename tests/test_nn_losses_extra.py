@@ -109,8 +109,8 @@ def test_kl_div_mean_warns_and_batchmean_is_per_sample():
     with pytest.warns(UserWarning, match="kl_div: reduction='mean' divides"):
         F.kl_div(logp, t)
     assert F.kl_div(logp, t, reduction="batchmean").item() == pytest.approx(0.0, abs=1e-15)
-    with pytest.raises(TypeError, match="kl_div: size_average and reduce are deprecated"):
-        F.kl_div(logp, t, size_average=True)
+    with pytest.warns(UserWarning, match="kl_div: size_average and reduce are deprecated"):
+        assert F.kl_div(logp, t, size_average=False).item() == pytest.approx(0.0, abs=1e-15)
 
 
 @given(data=st.data(), log_target=st.booleans())

@@ -11,7 +11,7 @@ import numpy as np
 from ..backend import to_device
 from ..ops.loss import BinaryCrossEntropy
 from ..tensor import Tensor, as_tensor, where
-from ._args import _reduce, _tensor
+from ._args import _legacy_reduction, _reduce, _tensor
 
 __all__ = [
     "cross_entropy",
@@ -266,8 +266,7 @@ def kl_div(
     the batch size (the KL divergence per sample); ``"mean"`` divides by the number of
     elements (with PyTorch's warning)."""
     op = "kl_div"
-    if size_average is not None or reduce is not None:
-        raise TypeError(f"{op}: size_average and reduce are deprecated; use reduction=")
+    reduction = _legacy_reduction(size_average, reduce, reduction, op)
     x = _tensor(input, "input", op)
     t = _tensor(target, "target", op)
     if t.dtype != x.dtype:

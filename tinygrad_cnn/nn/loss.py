@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import functional as F
+from ..functional._args import _legacy_reduction
 from ..tensor import Tensor
 from .layers import _number
 from .module import Module
@@ -21,22 +21,6 @@ __all__ = [
     "KLDivLoss",
     "GaussianNLLLoss",
 ]
-
-
-def _legacy_reduction(size_average: Any, reduce: Any, reduction: str, loss: str) -> str:
-    """``reduction`` from the deprecated flags when either is given (both default to True)."""
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn(
-        f"{loss}: size_average and reduce are deprecated, use reduction= instead",
-        UserWarning,
-        stacklevel=4,
-    )
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
 
 
 class _Loss(Module):
