@@ -1,6 +1,6 @@
 """Normalisation: ``batch_norm`` (the fused primitive while training) and ``layer_norm``,
-``group_norm``, ``instance_norm`` (composites of Tensor ops, so every order of gradient
-follows from the primitives)."""
+``group_norm``, ``instance_norm`` (the fused ``Standardize`` primitive along a reshaped last
+axis, then the scale and shift as Tensor ops)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ..inplace import bump
 from ..ops.norm import BatchNorm, batch_stats
+from ..ops.standardize import Standardize
 from ..tensor import Tensor
 from ._args import _same_dtype, _tensor
 
@@ -77,11 +78,12 @@ def batch_norm(
     return x * scale.reshape(bshape) + shift.reshape(bshape)
 
 
-def _standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
-    """(x − mean)/√(var + eps) over ``axes``, with the biased variance."""
-    centered = x - x.mean(axes, keepdim=True)
-    var = (centered * centered).mean(axes, keepdim=True)
-    return centered * (var + eps).rsqrt()
+def _standardize(x: Tensor, k: int, eps: float) -> Tensor:
+    """(x − mean)/√(var + eps) over the last ``k`` dimensions, with the biased variance (the
+    fused ``Standardize`` primitive on a view whose last axis holds them)."""
+    lead = x.shape[: x.ndim - k]
+    rows = x.reshape(lead + (-1,)) if k != 1 else x  # (..., M)
+    return Standardize.apply(rows, eps=float(eps)).reshape(x.shape)
 
 
 def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
@@ -133,7 +135,7 @@ def layer_norm(
     _check_param(op, "weight", weight, shape, x)
     _check_param(op, "bias", bias, shape, x)
     _same_dtype(op, input=x, weight=weight, bias=bias)
-    y = _standardize(x, tuple(range(x.ndim - k, x.ndim)), eps)
+    y = _standardize(x, k, eps)
     return _affine(y, weight, bias, shape)
 
 
@@ -161,7 +163,7 @@ def group_norm(
     _check_param(op, "bias", bias, (C,), x)
     _same_dtype(op, input=x, weight=weight, bias=bias)
     grouped = x.reshape(N, num_groups, -1)  # (N, G, C/G · *)
-    y = _standardize(grouped, (2,), eps).reshape(x.shape)
+    y = _standardize(grouped, 1, eps).reshape(x.shape)
     return _affine(y, weight, bias, (1, C) + (1,) * (x.ndim - 2))
 
 
@@ -221,4 +223,4 @@ def instance_norm(
             rv *= 1 - momentum
             rv += (momentum * var.mean(axis=0)).astype(rv.dtype, copy=False)
             bump(running_var)
-    return _affine(_standardize(x, axes, eps), weight, bias, bshape)
+    return _affine(_standardize(x, x.ndim - 2, eps), weight, bias, bshape)
