@@ -272,6 +272,19 @@ def test_modules_match_pytorch_modules(module, name, args, torch):
     np.testing.assert_allclose(module(tg.tensor(x)).numpy(), want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_module_both_forms_match_pytorch(approximate, torch):
+    x = np.linspace(-6, 6, 49)
+    m, tm = nn.GELU(approximate), torch.nn.GELU(approximate)
+    assert repr(m) == repr(tm)
+    xt, tx = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = m(xt), tm(tx)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_channel_dropout_zeroes_whole_channels_and_scales():
     tg.manual_seed(0)
     y = nn.Dropout1d(0.5)(tg.ones(16, 8, 5)).numpy()

@@ -197,6 +197,19 @@ def test_distances_match_pytorch(torch):
     _both(torch, lambda x: F.normalize(x, dim=0), lambda x: tf.normalize(x, dim=0), (a,))
 
 
+def test_distance_modules_match_pytorch(torch):
+    a, b = _RNG.standard_normal((4, 5)), _RNG.standard_normal((4, 5))
+    cases = [
+        (nn.CosineSimilarity(), torch.nn.CosineSimilarity()),
+        (nn.CosineSimilarity(0, 1e-6), torch.nn.CosineSimilarity(0, 1e-6)),
+        (nn.PairwiseDistance(), torch.nn.PairwiseDistance()),
+        (nn.PairwiseDistance(1.0, 1e-3, True), torch.nn.PairwiseDistance(1.0, 1e-3, True)),
+    ]
+    for ours, theirs in cases:
+        assert repr(ours) == repr(theirs)
+        _both(torch, ours, theirs, (a, b), grad_of=(0, 1))
+
+
 @given(data=st.data())
 def test_distance_gradients(data):
     a = data.draw(tensors(st.just((3, 4)), min_value=0.2, max_value=2))

@@ -33,6 +33,7 @@ from .activation import (
     Threshold,
 )
 from .containers import ModuleDict, ParameterDict, ParameterList, Unflatten
+from .distance import CosineSimilarity, PairwiseDistance
 from .layers import (
     GELU,
     AdaptiveAvgPool2d,
@@ -144,4 +145,7 @@ __all__ = [
     "SmoothL1Loss",
     "KLDivLoss",
     "GaussianNLLLoss",
+    # distances
+    "CosineSimilarity",
+    "PairwiseDistance",
 ]
