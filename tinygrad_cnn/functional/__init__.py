@@ -10,28 +10,55 @@ primitives in ``tinygrad_cnn.ops`` (im2col/col2im, pooling, fused batch norm) or
 Tensor operations. All gradients are differentiable again (``create_graph=True``).
 
 One module per kind: ``conv``, ``pool``, ``norm``, ``dropout``, ``linear`` (with ``flatten``
-and ``pad``), ``activation``, ``loss`` and ``encoding`` (``one_hot``); every name is also
-here. ``tinygrad_cnn.nn.functional`` is this same module.
+and ``pad``), ``activation``, ``loss``, ``distance`` and ``encoding`` (``one_hot``,
+``embedding``); every name is also here. ``tinygrad_cnn.nn.functional`` is this same module.
 """
 
 from __future__ import annotations
 
-from .activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from .activation import (
+    celu,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softmin,
+    softplus,
+    softsign,
+    tanh,
+    tanhshrink,
+    threshold,
+)
 from .conv import conv2d, conv_output_size, conv_transpose2d
-from .dropout import dropout, dropout2d
-from .encoding import one_hot
+from .distance import cosine_similarity, normalize, pairwise_distance
+from .dropout import dropout, dropout1d, dropout2d
+from .encoding import embedding, one_hot
 from .linear import flatten, linear, pad
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    gaussian_nll_loss,
     huber_loss,
+    kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
     smooth_l1_loss,
 )
-from .norm import batch_norm
+from .norm import batch_norm, group_norm, instance_norm, layer_norm
 from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 
 __all__ = [
@@ -46,7 +73,11 @@ __all__ = [
     "max_unpool2d",
     # normalisation, regularisation, layers
     "batch_norm",
+    "layer_norm",
+    "group_norm",
+    "instance_norm",
     "dropout",
+    "dropout1d",
     "dropout2d",
     "linear",
     "flatten",
@@ -60,6 +91,21 @@ __all__ = [
     "softmax",
     "log_softmax",
     "softplus",
+    "elu",
+    "selu",
+    "celu",
+    "silu",
+    "mish",
+    "hardtanh",
+    "relu6",
+    "hardsigmoid",
+    "hardswish",
+    "softsign",
+    "tanhshrink",
+    "logsigmoid",
+    "threshold",
+    "softmin",
+    "prelu",
     # losses
     "cross_entropy",
     "nll_loss",
@@ -69,6 +115,13 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "huber_loss",
     "smooth_l1_loss",
-    # encoding
+    "kl_div",
+    "gaussian_nll_loss",
+    # distances
+    "cosine_similarity",
+    "pairwise_distance",
+    "normalize",
+    # encoding and lookup
     "one_hot",
+    "embedding",
 ]

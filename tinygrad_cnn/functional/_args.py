@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,7 +10,15 @@ import numpy as np
 
 from ..tensor import Tensor
 
-__all__ = ["_tensor", "_pair", "_same_dtype", "_images", "_reduce", "IntPair"]
+__all__ = [
+    "_tensor",
+    "_pair",
+    "_same_dtype",
+    "_images",
+    "_reduce",
+    "_legacy_reduction",
+    "IntPair",
+]
 
 IntPair = int | Sequence[int]
 
@@ -73,3 +82,19 @@ def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
     if reduction == "none":
         return loss
     raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str, loss: str) -> str:
+    """``reduction`` from the deprecated flags when either is given (both default to True)."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn(
+        f"{loss}: size_average and reduce are deprecated, use reduction= instead",
+        UserWarning,
+        stacklevel=4,
+    )
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"

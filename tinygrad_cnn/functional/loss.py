@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from ..backend import to_device
 from ..ops.loss import BinaryCrossEntropy
 from ..tensor import Tensor, as_tensor, where
-from ._args import _reduce, _tensor
+from ._args import _legacy_reduction, _reduce, _tensor
 
 __all__ = [
     "cross_entropy",
@@ -21,6 +22,8 @@ __all__ = [
     "smooth_l1_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "kl_div",
+    "gaussian_nll_loss",
 ]
 
 
@@ -111,18 +114,20 @@ def _nll(
     bshape = (1, C) + (1,) * len(rest)
     tt = target.reshape((N, 1) + rest)
     valid = tt != ignore_index  # (N, 1, *rest)
-    coef = ((tt == xp.arange(C).reshape(bshape)) & valid).astype(logp.dtype)  # (N, C, *rest)
-    wc = None
-    if weight is not None:
-        wc = _class_weight(weight, logp, op)._data.reshape(bshape)
-        coef *= wc
-    total = coef.sum()  # Σ of the targets' weights (or their count): the weighted-mean divisor
+    onehot = ((tt == xp.arange(C).reshape(bshape)) & valid).astype(logp.dtype)  # (N, C, *rest)
+    coef = onehot
     if smoothing:
-        uniform = valid.astype(logp.dtype) * (wc if wc is not None else 1.0)
-        coef = (1 - smoothing) * coef + (smoothing / C) * uniform
-    loss = -(logp * Tensor(coef)).sum(1)  # (N, *rest)
+        coef = (1 - smoothing) * onehot + (smoothing / C) * valid.astype(logp.dtype)
+    if weight is None:
+        loss = -(logp * Tensor(coef)).sum(1)  # (N, *rest)
+        total = Tensor(onehot.sum())  # the number of non-ignored targets
+    else:
+        # the class weights enter as a Tensor, so the loss is differentiable in them too
+        wc = _class_weight(weight, logp, op).reshape(bshape)
+        loss = -(logp * (Tensor(coef) * wc)).sum(1)  # (N, *rest)
+        total = (Tensor(onehot) * wc).sum()  # Σ of the targets' weights
     if reduction == "mean":
-        return loss.sum() / Tensor(total)
+        return loss.sum() / total
     return _reduce(loss, reduction, op)
 
 
@@ -244,4 +249,83 @@ def binary_cross_entropy_with_logits(
     loss = (1 - t) * x + tail
     if weight is not None:
         loss = loss * as_tensor(weight, like=x).to(x.dtype)
+    return _reduce(loss, reduction, op)
+
+
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """Kullback-Leibler divergence of ``target`` from the log-probabilities ``input``,
+    elementwise: t·(log t − input) (0 where t = 0), or with ``log_target=True``
+    eᵗ·(t − input) for log-probability targets. ``reduction="batchmean"`` divides the sum by
+    the batch size (the KL divergence per sample); ``"mean"`` divides by the number of
+    elements (with PyTorch's warning)."""
+    op = "kl_div"
+    reduction = _legacy_reduction(size_average, reduce, reduction, op)
+    x = _tensor(input, "input", op)
+    t = _tensor(target, "target", op)
+    if t.dtype != x.dtype:
+        t = t.to(x.dtype)
+    if log_target:
+        loss = t.exp() * (t - x)
+    else:
+        positive = t > 0
+        xlogy = where(positive, t * where(positive, t, t.zeros_like() + 1).log(), t.zeros_like())
+        loss = xlogy - t * x
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / x.shape[0] if x.ndim else total
+    if reduction == "mean":
+        warnings.warn(
+            f"{op}: reduction='mean' divides by the number of elements, not the batch size; "
+            "use reduction='batchmean' for the KL divergence per sample (as in PyTorch)",
+            UserWarning,
+            stacklevel=2,
+        )
+    return _reduce(loss, reduction, op)
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of ``target`` under normal distributions with means ``input``
+    and variances ``var``: ½·(log max(var, eps) + (input − target)²/max(var, eps)), plus
+    ½·log 2π with ``full=True``. ``var`` has the input's shape, or one dimension fewer at the
+    end, or a last dimension of 1 (one variance per sample), or is a number. The clamp at
+    ``eps`` does not stop the gradient (PyTorch's rule)."""
+    op = "gaussian_nll_loss"
+    x = _tensor(input, "input", op)
+    t = _tensor(target, "target", op)
+    if t.dtype != x.dtype:
+        t = t.to(x.dtype)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: {reduction} is not a valid value for reduction")
+    if isinstance(var, Tensor):
+        v = var if var.dtype == x.dtype else var.to(x.dtype)
+    else:
+        v = x.zeros_like() + float(var)
+    if v.shape != x.shape:
+        if x.shape[:-1] == v.shape:
+            v = v.unsqueeze(-1)
+        elif not (x.shape[:-1] == v.shape[:-1] and v.shape[-1:] == (1,)):
+            raise ValueError(
+                f"{op}: var is of incorrect size: input has shape {x.shape}, var {v.shape}"
+            )
+    if v.device == "cpu" and v.numel() and bool((v._data < 0).any()):
+        raise ValueError(f"{op}: var has negative entry/entries")
+    v = v + (v.detach().clip(min=eps) - v.detach())  # clamped values, identity gradient
+    d = x - t
+    loss = 0.5 * (v.log() + d * d / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction, op)

@@ -11,13 +11,35 @@ import sys
 
 from .. import functional
 from . import init, utils
+from .activation import (
+    CELU,
+    ELU,
+    SELU,
+    Dropout1d,
+    Dropout2d,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    SiLU,
+    Softmax2d,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
+from .containers import ModuleDict, ParameterDict, ParameterList, Unflatten
+from .distance import CosineSimilarity, PairwiseDistance
 from .layers import (
     GELU,
     AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
-    BCEWithLogitsLoss,
     Conv2d,
     ConvTranspose2d,
     CrossEntropyLoss,
@@ -37,7 +59,18 @@ from .layers import (
     Softmax,
     Tanh,
 )
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    GaussianNLLLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    SmoothL1Loss,
+)
 from .module import IncompatibleKeys, Module, Parameter
+from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
+from .sparse import Embedding
 
 # the import system finds submodules in sys.modules: registering the one functional module under
 # its second name makes `import tinygrad_cnn.nn.functional` return it instead of a copy
@@ -74,4 +107,45 @@ __all__ = [
     "NLLLoss",
     "MSELoss",
     "BCEWithLogitsLoss",
+    # normalisation
+    "LayerNorm",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    # activations and channel dropout
+    "ELU",
+    "SELU",
+    "CELU",
+    "SiLU",
+    "Mish",
+    "Hardtanh",
+    "ReLU6",
+    "Hardsigmoid",
+    "Hardswish",
+    "Softsign",
+    "Tanhshrink",
+    "LogSigmoid",
+    "Threshold",
+    "Softplus",
+    "Softmin",
+    "Softmax2d",
+    "PReLU",
+    "Dropout1d",
+    "Dropout2d",
+    # containers, shapes, lookup
+    "ModuleDict",
+    "ParameterList",
+    "ParameterDict",
+    "Unflatten",
+    "Embedding",
+    # losses
+    "L1Loss",
+    "BCELoss",
+    "HuberLoss",
+    "SmoothL1Loss",
+    "KLDivLoss",
+    "GaussianNLLLoss",
+    # distances
+    "CosineSimilarity",
+    "PairwiseDistance",
 ]

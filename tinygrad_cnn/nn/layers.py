@@ -44,7 +44,6 @@ __all__ = [
     "CrossEntropyLoss",
     "NLLLoss",
     "MSELoss",
-    "BCEWithLogitsLoss",
 ]
 
 
@@ -740,20 +739,6 @@ class MSELoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
-
-
-class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of logits (stable; sigmoid folded in) with targets in [0, 1]."""
-
-    def __init__(self, reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
-        super().__init__(reduction)
-        self.register_buffer("pos_weight", pos_weight)
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        kwargs: dict[str, Any] = {"reduction": self.reduction}
-        if self.pos_weight is not None:
-            kwargs["pos_weight"] = self.pos_weight
-        return F.binary_cross_entropy_with_logits(input, target, **kwargs)
 
 
 # ---------------------------------------------------------------------------- containers

@@ -20,6 +20,7 @@ from .. import autograd
 from ..backend import get_array_module, to_device, to_numpy
 from ..inplace import bump
 from ..tensor import Tensor, _to_args
+from .hooks import call_with_backward_hooks
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
 
@@ -88,6 +89,7 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = []
         d["_forward_pre_hooks"] = []
+        d["_backward_hooks"] = []
         d["_names_version"] = -1
 
     # ------------------------------------------------------------------ registration
@@ -206,6 +208,13 @@ class Module:
             replaced = hook(self, args)
             if replaced is not None:
                 args = replaced if isinstance(replaced, tuple) else (replaced,)
+        if self.__dict__.get("_backward_hooks"):
+            return call_with_backward_hooks(
+                self, self._backward_hooks, args, lambda a: self._forward_and_hooks(a, kwargs)
+            )
+        return self._forward_and_hooks(args, kwargs)
+
+    def _forward_and_hooks(self, args: tuple, kwargs: dict[str, Any]) -> Any:
         with autograd.module_scope(self):
             out = self.forward(*args, **kwargs)
         for hook in self._forward_hooks:
@@ -236,6 +245,14 @@ class Module:
         """``hook(module, args)`` runs before ``forward``; a returned value replaces the args."""
         self._forward_pre_hooks.append(hook)
         return _HookHandle(self._forward_pre_hooks, hook)
+
+    def register_full_backward_hook(self, hook: Callable) -> _HookHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to
+        the module's positional tensor inputs are computed (tuples, None for non-tensors and
+        inputs without grad); a returned tuple replaces ``grad_input``, each entry of the
+        input's shape, dtype and device. Returns a handle with ``remove()``."""
+        self.__dict__.setdefault("_backward_hooks", []).append(hook)
+        return _HookHandle(self._backward_hooks, hook)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(
@@ -380,6 +397,9 @@ class Module:
 
     def double(self) -> Module:
         return self.to(np.float64)
+
+    def half(self) -> Module:
+        return self.to(np.float16)
 
     def cpu(self) -> Module:
         return self.to("cpu")
