@@ -27,6 +27,7 @@ from .dot import dot_escape, to_dot
 from .explain import Send, Step, explain
 from .group import collapse_repeats, fold, inline_consts
 from .image import show_image
+from .lint import LintWarning, lint
 from .render import GraphView, dot_available, graph, render
 from .summary import LayerRow, ModelSummary, summary
 from .terminal import show
@@ -41,6 +42,7 @@ __all__ = [
     "Graph",
     "GraphView",
     "LayerRow",
+    "LintWarning",
     "ModelSummary",
     "ModuleInfo",
     "Node",
@@ -56,6 +58,7 @@ __all__ = [
     "fold",
     "graph",
     "inline_consts",
+    "lint",
     "render",
     "show",
     "show_image",
