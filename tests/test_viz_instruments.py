@@ -69,7 +69,7 @@ def test_explain_prints_the_walk_in_80_columns():
     viz.explain(c, console=console)
     text = console.export_text()
     assert "step 1/3 · n2 c = Mul(b, b)" in text
-    assert "→ ∂b += 2  (input b, reached a second time: now 4)" in text
+    assert "→ ∂b += 2  (input b, reached again: now 4)" in text
     assert "rule  Mul: ∂a = ∂out · b" in text
     assert max(len(line) for line in text.splitlines()) <= 80
 

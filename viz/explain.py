@@ -227,7 +227,7 @@ def _step_text(step: Step, total: int) -> list[Text]:
         sign = "+=" if s.accumulate else "= "
         line = Text(f"  → ∂{s.name} {sign} {_fmt_values(s.values, s.grad)}  (input {letter}")
         if s.accumulate:
-            line.append(", reached a second time", style="bold yellow")
+            line.append(", reached again", style="bold yellow")
             if s.total is not None:
                 line.append(f": now {_fmt_values(s.total, s.grad)}")
         line.append(")")
