@@ -195,9 +195,21 @@ def test_check_reports_a_freed_graph_instead_of_judging_it():
     assert "retain_graph=True" in report.notes[0]
 
 
-def test_check_kink_is_not_a_failure():
+def test_check_steps_around_exact_zeros_and_reports_other_kinks_apart():
     x = tg.tensor([0.0, 1.0, -1.0], requires_grad=True, dtype=tg.float64)
-    loss = x.relu().sum()  # ReLU at exactly 0: no derivative there
-    report = viz.check(loss)
+    report = viz.check(x.relu().sum())  # ReLU at exactly 0: no derivative there
     relu = next(c for c in report.nodes if c.op == "Relu")
-    assert relu.status == "kink" and report.ok
+    assert relu.status == "ok" and "exact zeros" in relu.detail
+    tie = tg.ones(1, 1, 2, 2, dtype=tg.float64, requires_grad=True)
+    report = viz.check(F.max_pool2d(tie * 1, 2).sum())  # a four-way tie at 1
+    pool = next(c for c in report.nodes if c.op == "MaxPool2d")
+    assert pool.status == "kink" and report.ok and "kink" in report.summary()
+
+
+def test_check_finds_no_false_failure_in_lenet():
+    tg.manual_seed(1)
+    model = tg.models.lenet(image_size=8)
+    loss = F.cross_entropy(model(tg.rand(4, 1, 8, 8)), tg.randint(0, 10, (4,)))
+    report = viz.check(loss)
+    assert report.counts() == {"ok": len(report.nodes)}
+    assert {"MaxPool2d", "BatchNorm", "Relu", "Matmul"} <= {c.op for c in report.nodes}
