@@ -140,3 +140,37 @@ def test_off_does_no_anomaly_work(monkeypatch):
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     (x - 5).log().sum().backward()  # NaN, but nobody is looking
     assert np.isnan(x.grad.numpy()).sum() == 0 and (x * 2).op.origin is None
+
+
+def test_viz_shows_the_origin_of_each_op():
+    import viz
+
+    x = tg.tensor([6.0, 7.0], requires_grad=True)
+    with tg.autograd.detect_anomaly():
+        y = (x - 5).log()  # drawn with its line
+    line = _line_of("drawn with its line")
+    g = viz.trace(y.sum())
+    log = next(nd for nd in g.nodes if nd.op == "Log")
+    assert log.origin == f"test_anomaly.py:{line}"
+    assert f"at test_anomaly.py:{line}" in viz.to_dot(y.sum())
+    from rich.console import Console
+
+    console = Console(record=True, width=80, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(g)
+    assert f"at test_anomaly.py:{line}" in console.export_text()
+    assert all(nd.origin is None for nd in viz.trace((x * 2).sum()).nodes)
+
+
+def test_the_list_view_of_a_large_graph_shows_origins_too():
+    import viz
+    from rich.console import Console
+
+    x = tg.ones(3, requires_grad=True)
+    with tg.autograd.detect_anomaly():
+        for _ in range(40):
+            x = x * 1.0  # a long chain
+    console = Console(record=True, width=80, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(viz.trace(x.sum()))
+    text = console.export_text()
+    assert "╭─" not in text  # not boxes: the list view
+    assert text.count(f"at test_anomaly.py:{_line_of('# a long chain')}") == 40
