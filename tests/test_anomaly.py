@@ -91,7 +91,8 @@ def test_set_detect_anomaly_call_context_and_decorator():
         tg.autograd.set_detect_anomaly(False)
     assert not tg.autograd.is_anomaly_enabled()
     with tg.autograd.set_detect_anomaly(True):
-        assert tg.autograd.is_anomaly_enabled()
+        assert tg.autograd.is_anomaly_enabled() and tg.is_anomaly_enabled()
+        assert tg.is_anomaly_check_nan_enabled()
         with tg.autograd.set_detect_anomaly(False):
             assert not tg.autograd.is_anomaly_enabled()
         assert tg.autograd.is_anomaly_enabled()

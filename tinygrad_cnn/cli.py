@@ -980,9 +980,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     if hasattr(model, "eval"):
         model.eval()
     try:
-        s = viz.summary(
-            model, input=inputs[0] if len(inputs) == 1 else list(inputs), verbose=False
-        )
+        s = viz.summary(model, input=inputs[0] if len(inputs) == 1 else list(inputs), verbose=False)
     except Exception as e:
         raise CommandError(f"summary failed: {type(e).__name__}: {e}") from None
     if args.format == "term":
