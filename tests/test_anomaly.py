@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 import tinygrad_cnn as tg
+import viz
 from tinygrad_cnn import anomaly
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -144,8 +146,6 @@ def test_off_does_no_anomaly_work(monkeypatch):
 
 
 def test_viz_shows_the_origin_of_each_op():
-    import viz
-
     x = tg.tensor([6.0, 7.0], requires_grad=True)
     with tg.autograd.detect_anomaly():
         y = (x - 5).log()  # drawn with its line
@@ -154,8 +154,6 @@ def test_viz_shows_the_origin_of_each_op():
     log = next(nd for nd in g.nodes if nd.op == "Log")
     assert log.origin == f"test_anomaly.py:{line}"
     assert f"at test_anomaly.py:{line}" in viz.to_dot(y.sum())
-    from rich.console import Console
-
     console = Console(record=True, width=80, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(g)
     assert f"at test_anomaly.py:{line}" in console.export_text()
@@ -163,9 +161,6 @@ def test_viz_shows_the_origin_of_each_op():
 
 
 def test_the_list_view_of_a_large_graph_shows_origins_too():
-    import viz
-    from rich.console import Console
-
     x = tg.ones(3, requires_grad=True)
     with tg.autograd.detect_anomaly():
         for _ in range(40):
