@@ -36,6 +36,7 @@ from . import (
     testing,
     utils,
 )
+from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, toposort
 from .backend import device
 from .contraction import bmm, cdist, dot, einsum, matmul, meshgrid, mm, mv, tensordot
@@ -354,6 +355,8 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
     "toposort",
     "manual_seed",
     "save",

@@ -14,6 +14,9 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import anomaly
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -27,6 +30,9 @@ __all__ = [
     "toposort",
     "backward",
     "grad",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
 ]
 
 
@@ -276,6 +282,8 @@ def _run(
                     f"{op.name}.backward returned {len(input_grads)} gradients for "
                     f"{len(op.inputs)} inputs"
                 )
+            if anomaly._enabled:
+                anomaly.backward_hook(op, g, input_grads)
             for edge, parent, pg in zip(op.edges, op.inputs, input_grads):
                 if pg is None or edge is None:
                     continue

@@ -118,6 +118,14 @@ _positive_float = _number(float, lambda v: v > 0 and math.isfinite(v), "a positi
 
 
 _FORMATTER = argparse.RawDescriptionHelpFormatter
+# summary --format: the method of the summary that writes each one
+SUMMARY_FORMATS = {
+    "term": "",
+    "md": "to_markdown",
+    "csv": "to_csv",
+    "tex": "to_latex",
+    "json": "to_json",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -317,6 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--model", default="ising", help=model_help)
+    p.add_argument(
+        "--format",
+        choices=SUMMARY_FORMATS,
+        default="term",
+        help="term: a table in the terminal; md, csv, tex, json: Markdown, CSV, LaTeX or JSON "
+        "text, for reports (default: term)",
+    )
     p.set_defaults(func=_cmd_summary, parser=p)
     return parser
 
@@ -965,7 +980,11 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     if hasattr(model, "eval"):
         model.eval()
     try:
-        viz.summary(model, input=inputs[0] if len(inputs) == 1 else list(inputs))
+        s = viz.summary(model, input=inputs[0] if len(inputs) == 1 else list(inputs), verbose=False)
     except Exception as e:
         raise CommandError(f"summary failed: {type(e).__name__}: {e}") from None
+    if args.format == "term":
+        _console().print(s)
+    else:
+        sys.stdout.write(getattr(s, SUMMARY_FORMATS[args.format])())
     return 0

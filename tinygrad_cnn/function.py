@@ -11,7 +11,7 @@ import weakref
 from types import ModuleType
 from typing import Any
 
-from . import autograd
+from . import anomaly, autograd
 from .backend import get_array_module, shares_memory
 
 __all__ = ["Function"]
@@ -38,13 +38,15 @@ class Function:
       ``output``   the output Tensor (held weakly: the graph does not keep itself alive)
       ``saved``    what ``forward`` passed to ``save_for_backward``
       ``xp``       the array module of the inputs
-    Public graph information for tools: ``name``, ``params``, ``scope``, ``saved_nbytes``.
+    Public graph information for tools: ``name``, ``params``, ``scope``, ``saved_nbytes``,
+    ``origin`` (where the op was created, recorded in anomaly mode; else None).
     """
 
     name: str = ""
     uses_inputs: bool = False  # backward reads self.inputs (so they count as saved memory)
     uses_output: bool = False  # backward reads self.output
     view: bool = False  # the output may share its first input's storage (reshape, slicing)
+    origin: anomaly.Origin | None = None  # the user's line that made it (set in anomaly mode)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -174,6 +176,8 @@ class Function:
         arrays = [t._data for t in tensors]
         ctx = cls(tensors, params, get_array_module(*arrays))
         out = Tensor._make(ctx.forward(*arrays, **params))
+        if anomaly._enabled:  # the one cost of anomaly mode when it is off
+            anomaly.forward_hook(ctx, tensors, out)
         if cls.view and shares_memory(out._data, arrays[0]):
             source = tensors[0]
             out._counter = source._counter

@@ -241,6 +241,41 @@ assert abs(a_ow.grad - by_hand["a"]) > 1e-3
 print("tinygrad_cnn order:", " → ".join(t.name or t.op.name for t in tg.toposort(f)))
 
 # %% [markdown]
+# ### Watching the real engine step by step
+#
+# `viz.explain` walks backward exactly as the engine does and prints each step: the node, the
+# local rule of its op (`Mul: ∂a = ∂out · b, ∂b = ∂out · a`, with the inputs called a, b by
+# position), the gradient that arrived, and what it sends to each input — with `+=` when an
+# input is reached a second time. It computes the gradients itself, so `.grad` stays
+# untouched, and returns the steps as data. Take $a = 1$, $b = a + a$, $c = b\,b$: by hand
+# $\partial c/\partial b = 2b = 4$ and $\partial c/\partial a = 2 \cdot 4 = 8$. Both ops use one
+# input twice, so each step sends two contributions to the same node.
+
+# %%
+a1 = tg.tensor(1.0, requires_grad=True)
+b1 = a1 + a1
+c1 = b1 * b1
+steps = viz.explain(c1)  # viz.explain(c1, interactive=True) waits for Enter between steps
+assert [s.values for s in steps] == [1.0, 4.0, 8.0]  # ∂c/∂c, ∂c/∂b, ∂c/∂a
+assert [s.accumulate for s in steps[0].sends] == [False, True]  # the second use of b: +=
+
+# %% [markdown]
+# A diamond: $x$ feeds two branches, $p = 2x$ and $q = x^2$, which meet again in $d = p\,q$.
+# The gradient of $x$ arrives along both branches and is summed:
+# $\partial d/\partial x = q \cdot 2 + p \cdot 2x = 6x^2 = 24$ at $x = 2$.
+
+# %%
+x2 = tg.tensor(2.0, requires_grad=True)
+p2 = x2 * 2
+q2 = x2 * x2
+d2 = p2 * q2
+steps = viz.explain(d2)
+assert steps[-1].name == "x2" and steps[-1].values == 24.0 and steps[-1].arrivals == 3
+assert x2.grad is None  # explain leaves .grad alone; backward fills it
+d2.backward()
+assert x2.grad.item() == 24.0
+
+# %% [markdown]
 # ## 4. Accumulation across calls: why `zero_grad` exists
 #
 # The same `+=` that makes shared nodes right means that `.grad` of a leaf *keeps adding up*

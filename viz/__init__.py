@@ -9,6 +9,9 @@
     viz.graph(loss)                                 # displays itself in Jupyter
     viz.summary(model, input_shape=(1, 1, 28, 28))  # layer table
     viz.show_image(model[0].weight)                 # filters as coloured pixels
+    viz.explain(loss)                               # backward, one node at a time
+    viz.check(loss)                                 # gradient check of every op on the tape
+    viz.lint(loss)                                  # numerically unstable patterns, and fixes
 
 Every view starts from :func:`trace`, which turns a tensor's graph into plain data
 (:class:`Graph`) through the framework's public graph API only. Gradients: after
@@ -18,10 +21,13 @@ was kept (``loss.backward(retain_graph=True)``), see :func:`trace`.
 
 from __future__ import annotations
 
+from .check import CheckReport, NodeCheck, check
 from .colors import GradScale
 from .dot import dot_escape, to_dot
+from .explain import Send, Step, explain
 from .group import collapse_repeats, fold, inline_consts
 from .image import show_image
+from .lint import LintWarning, lint
 from .render import GraphView, dot_available, graph, render
 from .summary import LayerRow, ModelSummary, summary
 from .terminal import show
@@ -30,21 +36,29 @@ from .trace import FLAGS, Call, Edge, Graph, ModuleInfo, Node, Stats, tensor_sta
 __all__ = [
     "FLAGS",
     "Call",
+    "CheckReport",
     "Edge",
     "GradScale",
     "Graph",
     "GraphView",
     "LayerRow",
+    "LintWarning",
     "ModelSummary",
     "ModuleInfo",
     "Node",
+    "NodeCheck",
+    "Send",
     "Stats",
+    "Step",
+    "check",
     "collapse_repeats",
     "dot_available",
     "dot_escape",
+    "explain",
     "fold",
     "graph",
     "inline_consts",
+    "lint",
     "render",
     "show",
     "show_image",

@@ -68,6 +68,8 @@ def _label(nd: Node, grads: bool, values: bool, saved: bool) -> str:
         lines += value_lines(nd, 44)
     if saved and nd.saved_nbytes:
         lines.append(saved_text(nd))
+    if nd.origin:
+        lines.append(f"at {nd.origin}")
     for f in flag_texts(nd):
         lines.append(f"⚠ {f}")
     return "\\n".join(dot_escape(line) for line in lines)

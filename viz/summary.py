@@ -157,6 +157,31 @@ class ModelSummary:
             f"{fmt_bytes(self.param_nbytes)}, saved for backward {fmt_bytes(self.saved_nbytes)}",
         ]
 
+    # ---------------------------------------------------------------- export (viz/export.py)
+    def to_markdown(self) -> str:
+        """A Markdown table (see :mod:`viz.export`)."""
+        from .export import to_markdown
+
+        return to_markdown(self)
+
+    def to_csv(self) -> str:
+        """CSV, one row per layer, plain numbers (see :mod:`viz.export`)."""
+        from .export import to_csv
+
+        return to_csv(self)
+
+    def to_latex(self, caption: str | None = None, label: str | None = None) -> str:
+        """A LaTeX ``table``/``tabular`` (see :mod:`viz.export`)."""
+        from .export import to_latex
+
+        return to_latex(self, caption, label)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Every figure as JSON (see :mod:`viz.export`)."""
+        from .export import to_json
+
+        return to_json(self, indent)
+
     def __rich_console__(self, console: Any, options: Any) -> Any:
         yield self.table()
         for line in self.totals():

@@ -217,6 +217,8 @@ def _row_segments(
         segs.append((grad_text(nd), _node_style(g, nd, grads).replace("bold ", ""), 5))
     if saved and nd.saved_nbytes:
         segs.append((saved_text(nd), "magenta", 4))
+    if nd.origin:  # the line that made the op (anomaly mode)
+        segs.append(("at " + nd.origin, "dim", 3))
     detail = node_detail(nd, 28)
     if detail:
         segs.append((detail, "dim", 1))
@@ -289,6 +291,8 @@ def _boxes_view(g: Graph, width: int, grads: bool, values: bool, saved: bool) ->
         info = Text(shape_text(nd, short_dtype=True))
         if detail:
             info.append("  " + detail, style="dim")
+        if nd.origin:  # the line that made the op (anomaly mode)
+            info.append("  at " + nd.origin, style="dim")
         body.append(info)
         others = [p for p in g.parents(v) if p != prev and p not in inside.get(v, [])]
         if others:

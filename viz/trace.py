@@ -49,9 +49,10 @@ FLAGS: dict[str, str] = {
     "zero-grad": "zero grad",
     "no-grad": "no grad",
     "dead-relu": "dead ReLU",
+    "bad-grad": "wrong backward",  # set by viz.check on ops that fail the gradient check
 }
 # flags that mean something is broken rather than suspicious
-SEVERE = frozenset({"nan", "exploding", "no-grad", "dead-relu"})
+SEVERE = frozenset({"nan", "exploding", "no-grad", "dead-relu", "bad-grad"})
 _RELU_OPS = frozenset({"relu"})
 
 
@@ -177,6 +178,7 @@ class Node:
     const: str | None = None  # the value of a "const" leaf, as text
     consts: tuple[tuple[int, str], ...] = ()  # (input slot, value) of inputs folded into labels
     n_inputs: int = 0  # number of inputs of the op (with repeats)
+    origin: str | None = None  # 'file.py:12', where the op was made (recorded in anomaly mode)
     # set on folded nodes
     members: tuple[int, ...] = ()  # indices of the nodes of the unfolded graph it stands for
     in_shapes: tuple[tuple[int, ...], ...] = ()
@@ -684,6 +686,7 @@ def trace(
                 params=dict(fn.params),
                 saved_nbytes=int(fn.saved_nbytes),
                 n_inputs=len(t.parents),
+                origin=fn.origin.short if fn.origin is not None else None,
             )
             for slot, p in enumerate(t.parents):
                 edges.append(Edge(index[id(p)], i, slot))
