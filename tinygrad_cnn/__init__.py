@@ -56,6 +56,7 @@ from .creation import (
     rand_like,
     randint,
     randn,
+    randperm,
     randn_like,
     tensor,
     zeros,
@@ -183,7 +184,15 @@ from .pointwise import (
     true_divide,
     trunc,
 )
-from .random import manual_seed
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .serialization import load, save
 from .shape_ops import (
     argwhere,
@@ -356,6 +365,14 @@ __all__ = [
     "is_grad_enabled",
     "toposort",
     "manual_seed",
+    # random number generation: the global generator's state, Generator objects
+    "Generator",
+    "default_generator",
+    "seed",
+    "initial_seed",
+    "get_rng_state",
+    "set_rng_state",
+    "randperm",
     "save",
     "load",
     "data",
