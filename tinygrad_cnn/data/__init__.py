@@ -7,6 +7,7 @@ Fashion-MNIST (``fashion_mnist``). Also importable as ``tinygrad_cnn.utils.data`
 
 from __future__ import annotations
 
+from . import transforms
 from .dataset import (
     ConcatDataset,
     DataLoader,
@@ -33,6 +34,7 @@ from .samplers import (
 )
 
 __all__ = [
+    "transforms",
     "Dataset",
     "TensorDataset",
     "Subset",
