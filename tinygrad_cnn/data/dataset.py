@@ -539,7 +539,13 @@ class DataLoader:
             if self.worker_init_fn is not None:
                 self.worker_init_fn(worker_id)
 
-        return ThreadPoolExecutor(self.num_workers, "DataLoader-worker", initializer=init)
+        pool = ThreadPoolExecutor(self.num_workers, "DataLoader-worker", initializer=init)
+        # start every worker now, as PyTorch does (an executor would start them as needed): each
+        # waits at the barrier until all have started, so none can take a second task
+        barrier = threading.Barrier(self.num_workers)
+        for f in [pool.submit(barrier.wait) for _ in range(self.num_workers)]:
+            f.result()
+        return pool
 
     def __iter__(self) -> Iterator[Any]:
         base_seed = seed_from(self.generator)
