@@ -181,11 +181,16 @@ def test_rotation_any_angle_matches_loop_reference(angle, shape, mode):
     np.testing.assert_allclose(got, _ref_warp(x, _ccw(angle), mode=mode, fill=0.25), atol=1e-12)
 
 
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_rotation_expand_by_90_of_an_even_rectangle_is_rot90(k):
+    x = _img((2, 4, 8), seed=3)
+    for mode in ("nearest", "bilinear"):
+        out = T.rotate(x, 90 * k, interpolation=mode, expand=True)
+        np.testing.assert_array_equal(out, np.rot90(x, k, axes=(1, 2)))
+
+
 def test_rotation_expand_holds_the_whole_image():
     x = np.ones((1, 4, 8))
-    out = T.rotate(x, 90, expand=True)
-    assert out.shape == (1, 8, 4)
-    np.testing.assert_array_equal(out, np.ones((1, 8, 4)))
     # corners at x = ±6/√2 = ±4.24 (+4: -0.24..8.24), y = ±4.24 (+2: -2.24..6.24), each rounded
     # outwards as PIL and torchvision do: 9 − (−1) = 10 and 7 − (−3) = 10
     assert T.rotate(x, 45, expand=True).shape == (1, 10, 10)
