@@ -340,3 +340,22 @@ def test_subset_and_concat_datasets_load_through_workers():
     assert [b[0].tolist() for b in DataLoader(sub, batch_size=2, num_workers=2)] == [[90, 30], [50]]
     both = tg.data.ConcatDataset([sub, ds])
     assert len(both) == 13 and both[3][0].item() == 0
+
+
+def test_signatures_have_pytorchs_parameters():
+    import inspect
+
+    torch = pytest.importorskip("torch")
+    pairs = [
+        (DataLoader, torch.utils.data.DataLoader),
+        (RandomSampler, torch.utils.data.RandomSampler),
+        (WeightedRandomSampler, torch.utils.data.WeightedRandomSampler),
+        (SubsetRandomSampler, torch.utils.data.SubsetRandomSampler),
+        (BatchSampler, torch.utils.data.BatchSampler),
+        (SequentialSampler, torch.utils.data.SequentialSampler),
+    ]
+    for ours, theirs in pairs:
+        mine = inspect.signature(ours).parameters
+        for name, p in inspect.signature(theirs).parameters.items():
+            assert name in mine, f"{ours.__name__} lacks {name}"
+            assert mine[name].default == p.default, (ours.__name__, name)
