@@ -33,6 +33,20 @@ def _is_bool(v: Any) -> bool:
     return isinstance(v, (bool, np.bool_))
 
 
+def _check_positive_int(op: str, name: str, value: Any) -> int:
+    if not _is_int(value) or value <= 0:
+        raise ValueError(
+            f"{op}: {name} should be a positive integer value, but got {name}={value!r}"
+        )
+    return int(value)
+
+
+def _check_bool(op: str, name: str, value: Any, error: type[Exception] = ValueError) -> bool:
+    if not _is_bool(value):
+        raise error(f"{op}: {name} should be a boolean value, but got {name}={value!r}")
+    return bool(value)
+
+
 class Sampler:
     """Base class: subclasses define ``__iter__`` (and ``__len__`` when they know it)."""
 
@@ -72,16 +86,9 @@ class RandomSampler(Sampler):
         num_samples: int | None = None,
         generator: Any = None,
     ) -> None:
-        if not _is_bool(replacement):
-            raise TypeError(
-                f"RandomSampler: replacement should be a boolean value, but got "
-                f"replacement={replacement!r}"
-            )
-        if num_samples is not None and (not _is_int(num_samples) or num_samples <= 0):
-            raise ValueError(
-                f"RandomSampler: num_samples should be a positive integer value, but got "
-                f"num_samples={num_samples!r}"
-            )
+        _check_bool("RandomSampler", "replacement", replacement, TypeError)
+        if num_samples is not None:
+            _check_positive_int("RandomSampler", "num_samples", num_samples)
         numpy_rng(generator, "RandomSampler")  # check its type now, not at the first pass
         self.data_source = data_source
         self.replacement = bool(replacement)
@@ -138,16 +145,8 @@ class WeightedRandomSampler(Sampler):
         replacement: bool = True,
         generator: Any = None,
     ) -> None:
-        if not _is_int(num_samples) or num_samples <= 0:
-            raise ValueError(
-                f"WeightedRandomSampler: num_samples should be a positive integer value, but "
-                f"got num_samples={num_samples!r}"
-            )
-        if not _is_bool(replacement):
-            raise ValueError(
-                f"WeightedRandomSampler: replacement should be a boolean value, but got "
-                f"replacement={replacement!r}"
-            )
+        _check_positive_int("WeightedRandomSampler", "num_samples", num_samples)
+        _check_bool("WeightedRandomSampler", "replacement", replacement)
         from ..backend import to_numpy
         from ..tensor import Tensor
 
@@ -194,19 +193,9 @@ class BatchSampler(Sampler):
     gives [0, 1, 2], [3, 4, 5], [6, 7, 8], [9]."""
 
     def __init__(self, sampler: Iterable[Any], batch_size: int, drop_last: bool) -> None:
-        if not _is_int(batch_size) or batch_size <= 0:
-            raise ValueError(
-                f"BatchSampler: batch_size should be a positive integer value, but got "
-                f"batch_size={batch_size!r}"
-            )
-        if not _is_bool(drop_last):
-            raise ValueError(
-                f"BatchSampler: drop_last should be a boolean value, but got "
-                f"drop_last={drop_last!r}"
-            )
         self.sampler = sampler
-        self.batch_size = int(batch_size)
-        self.drop_last = bool(drop_last)
+        self.batch_size = _check_positive_int("BatchSampler", "batch_size", batch_size)
+        self.drop_last = _check_bool("BatchSampler", "drop_last", drop_last)
 
     def __iter__(self) -> Iterator[list[Any]]:
         batch: list[Any] = []
