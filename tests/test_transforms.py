@@ -160,6 +160,34 @@ def test_random_crop_pad_if_needed_sizes_and_errors():
     assert repr(T.RandomCrop(24, padding=4)) == "RandomCrop(size=(24, 24), padding=4)"
 
 
+@pytest.mark.parametrize("shape, size", [((1, 6, 7), (3, 4)), ((2, 5, 5), 2), ((1, 3, 4), (6, 5))])
+def test_center_crop_takes_the_middle_and_pads_small_images(shape, size):
+    x = _img(shape, seed=14) + 1.0
+    out = T.CenterCrop(size)(x)
+    th, tw = (size, size) if isinstance(size, int) else size
+    h, w = shape[1:]
+    if th <= h and tw <= w:
+        top, left = int(round((h - th) / 2)), int(round((w - tw) / 2))
+        np.testing.assert_array_equal(out, x[:, top : top + th, left : left + tw])
+    else:  # padded with zeros around, the image in the middle
+        want = np.zeros((shape[0], th, tw), np.float32)
+        top, left = (th - h) // 2, (tw - w) // 2
+        want[:, top : top + h, left : left + w] = x
+        np.testing.assert_array_equal(out, want)
+    assert repr(T.CenterCrop(3)) == "CenterCrop(size=(3, 3))"
+
+
+def test_pad_transform():
+    x = _img((1, 3, 3))
+    np.testing.assert_array_equal(T.Pad((1, 2), fill=3)(x), np.pad(x, [(0, 0), (2, 2), (1, 1)],
+                                  constant_values=3))  # fmt: skip
+    assert repr(T.Pad(2)) == "Pad(padding=2, fill=0, padding_mode=constant)"
+    with pytest.raises(ValueError, match=r"Pad: padding mode should be either constant"):
+        T.Pad(1, padding_mode="wrap")
+    with pytest.raises(TypeError, match=r"Pad: got inappropriate padding arg"):
+        T.Pad("1")
+
+
 # ---------------------------------------------------------------- rotation
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
 @pytest.mark.parametrize("k", [1, 2, 3, -1, 4])

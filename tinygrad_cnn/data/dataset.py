@@ -368,6 +368,8 @@ class DataLoader:
     from the global generator); each batch is loaded with its own generator made from that seed
     and the batch number, which random transforms draw from: batches and augmentations are the
     same with and without workers, and ``tg.manual_seed`` (or ``tg.set_rng_state``) fixes them.
+    (A transform given a ``generator=`` of its own draws from that one, shared by the threads in
+    whatever order they run: leave it out for augmentations that workers must reproduce.)
 
     ``seed``: the loader owns ``Generator().manual_seed(seed)`` (a shorthand for
     ``generator=``). ``device`` moves each batch (e.g. ``"cuda"``). Datasets with ``arrays()``

@@ -53,6 +53,8 @@ __all__ = [
     "RandomHorizontalFlip",
     "RandomVerticalFlip",
     "RandomCrop",
+    "CenterCrop",
+    "Pad",
     "RandomRotation",
     "RandomAffine",
     "GaussianBlur",
@@ -234,6 +236,14 @@ _PAD_MODES = {
 }
 
 
+def _check_padding_mode(padding_mode: Any, op: str) -> None:
+    if padding_mode not in _PAD_MODES:
+        raise ValueError(
+            f"{op}: padding mode should be either constant, edge, reflect or symmetric, got "
+            f"{padding_mode!r}"
+        )
+
+
 def _parse_padding(padding: Any, op: str) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) from an int, or a 1-, 2- (left/right, top/bottom) or 4-tuple."""
     if isinstance(padding, bool) or not isinstance(padding, (numbers.Integral, tuple, list)):
@@ -262,11 +272,7 @@ def pad(img: Any, padding: Any, fill: float = 0, padding_mode: str = "constant")
     (without repeating the edge) or symmetric (repeating it)."""
     op = "pad"
     arr, is_tensor = _image(img, op)
-    if padding_mode not in _PAD_MODES:
-        raise ValueError(
-            f"{op}: padding mode should be either constant, edge, reflect or symmetric, got "
-            f"{padding_mode!r}"
-        )
+    _check_padding_mode(padding_mode, op)
     left, top, right, bottom = _parse_padding(padding, op)
     if padding_mode == "reflect" and (
         max(left, right) >= arr.shape[-1] or max(top, bottom) >= arr.shape[-2]
@@ -638,11 +644,7 @@ class RandomCrop(_Random):
         self.size = _size_pair(size, op)
         if padding is not None:
             _parse_padding(padding, op)
-        if padding_mode not in _PAD_MODES:
-            raise ValueError(
-                f"{op}: padding mode should be either constant, edge, reflect or symmetric, got "
-                f"{padding_mode!r}"
-            )
+        _check_padding_mode(padding_mode, op)
         self.padding, self.pad_if_needed = padding, pad_if_needed
         self.fill, self.padding_mode = fill, padding_mode
         self.generator = generator
@@ -675,6 +677,48 @@ class RandomCrop(_Random):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self.size}, padding={self.padding})"
+
+
+class CenterCrop:
+    """The central ``size`` = (h, w) window (an int for a square); an image smaller than that is
+    padded with zeros first. Offsets are rounded as torchvision rounds them."""
+
+    def __init__(self, size: Any) -> None:
+        self.size = _size_pair(size, type(self).__name__)
+
+    def __call__(self, img: Any) -> Any:
+        arr, _ = _image(img, type(self).__name__)
+        h, w = arr.shape[-2:]
+        th, tw = self.size
+        if th > h or tw > w:
+            left, top = max(tw - w, 0) // 2, max(th - h, 0) // 2
+            right, bottom = (max(tw - w, 0) + 1) // 2, (max(th - h, 0) + 1) // 2
+            img = pad(img, [left, top, right, bottom])
+            arr, _ = _image(img, type(self).__name__)
+            h, w = arr.shape[-2:]
+        return crop(img, int(round((h - th) / 2.0)), int(round((w - tw) / 2.0)), th, tw)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(size={self.size})"
+
+
+class Pad:
+    """Pad every side (see ``pad``)."""
+
+    def __init__(self, padding: Any, fill: float = 0, padding_mode: str = "constant") -> None:
+        op = type(self).__name__
+        _parse_padding(padding, op)
+        _check_padding_mode(padding_mode, op)
+        self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
+
+    def __call__(self, img: Any) -> Any:
+        return pad(img, self.padding, self.fill, self.padding_mode)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(padding={self.padding}, fill={self.fill}, "
+            f"padding_mode={self.padding_mode})"
+        )
 
 
 # ---------------------------------------------------------------- geometry
