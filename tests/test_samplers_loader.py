@@ -359,3 +359,9 @@ def test_signatures_have_pytorchs_parameters():
         for name, p in inspect.signature(theirs).parameters.items():
             assert name in mine, f"{ours.__name__} lacks {name}"
             assert mine[name].default == p.default, (ours.__name__, name)
+
+
+def test_empty_dataset_gives_an_empty_pass():
+    empty = TensorDataset(np.zeros((0, 2)))
+    assert list(RandomSampler(empty)) == [] and len(RandomSampler(empty)) == 0
+    assert list(DataLoader(empty, batch_size=3, shuffle=True, num_workers=2)) == []

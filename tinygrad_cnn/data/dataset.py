@@ -101,6 +101,8 @@ class TensorDataset(Dataset):
     def __getitem__(self, index: Any) -> tuple[Any, ...]:
         if self.transform is None and self.target_transform is None:
             return tuple(Tensor(t._data[index]) for t in self.tensors)
+        if isinstance(index, Tensor) and index.ndim == 0:
+            index = index.item()
         if isinstance(index, (int, np.integer)):
             return self._transformed(int(index))
         # a slice or an index array: transform sample by sample, then stack each field

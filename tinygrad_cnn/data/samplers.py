@@ -101,6 +101,8 @@ class RandomSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         n, k = len(self.data_source), self.num_samples
+        if n == 0:
+            return  # an empty data set: an empty pass (PyTorch refuses it when constructing)
         if self.generator is None:
             rng = np.random.Generator(np.random.PCG64(seed_from()))
         else:
