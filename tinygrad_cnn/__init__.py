@@ -58,6 +58,7 @@ from .creation import (
     randint,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
@@ -184,7 +185,15 @@ from .pointwise import (
     true_divide,
     trunc,
 )
-from .random import manual_seed
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .serialization import load, save
 from .shape_ops import (
     argwhere,
@@ -359,6 +368,14 @@ __all__ = [
     "is_anomaly_check_nan_enabled",
     "toposort",
     "manual_seed",
+    # random number generation: the global generator's state, Generator objects
+    "Generator",
+    "default_generator",
+    "seed",
+    "initial_seed",
+    "get_rng_state",
+    "set_rng_state",
+    "randperm",
     "save",
     "load",
     "data",

@@ -15,7 +15,7 @@ import numpy as np
 from .backend import from_dlpack as _array_from_dlpack
 from .backend import get_array_module
 from .dtypes import get_default_dtype
-from .random import default_rng
+from .random import numpy_rng
 from .tensor import Tensor
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "rand",
     "randn",
     "randint",
+    "randperm",
     "zeros_like",
     "ones_like",
     "full_like",
@@ -198,19 +199,19 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 # ---------------------------------------------------------------- random
-def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform on [0, 1)."""
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform on [0, 1) (from ``generator``, a ``tg.Generator``, else the global one)."""
     shape, d = _size(size, "rand"), _float_dtype(dtype, "rand")
-    return _make(default_rng().random(shape), d, device, requires_grad)
+    return _make(numpy_rng(generator, "rand").random(shape), d, device, requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal."""
     shape, d = _size(size, "randn"), _float_dtype(dtype, "randn")
-    return _make(default_rng().standard_normal(shape), d, device, requires_grad)
+    return _make(numpy_rng(generator, "randn").standard_normal(shape), d, device, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=np.int64, device=None) -> Tensor:
+def randint(low, high=None, size=(), generator=None, dtype=np.int64, device=None) -> Tensor:
     """Integers in [low, high) (``randint(high, size=...)`` draws from [0, high))."""
     if high is None:
         low, high = 0, low
@@ -220,7 +221,18 @@ def randint(low, high=None, size=(), dtype=np.int64, device=None) -> Tensor:
     if low >= high:
         raise RuntimeError(f"randint: low must be less than high, got low={low} >= high={high}")
     shape = _size((size,), "randint")
-    return _make(default_rng().integers(low, high, size=shape), dtype, device, False)
+    values = numpy_rng(generator, "randint").integers(low, high, size=shape)
+    return _make(values, dtype, device, False)
+
+
+def randperm(n, *, generator=None, dtype=np.int64, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of 0..n−1 (int64 unless ``dtype`` says otherwise)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"randperm: n must be an int, got {type(n).__name__} {n!r}")
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    values = numpy_rng(generator, "randperm").permutation(int(n))
+    return _make(values, dtype, device, requires_grad)
 
 
 # ---------------------------------------------------------------- like another tensor

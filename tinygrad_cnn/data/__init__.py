@@ -1,25 +1,40 @@
 """Datasets and batching: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
-``random_split``, ``DataLoader``, and the data sets of the tutorials — 2D Ising configurations
-(``ising``), scikit-learn's 8×8 digits (``digits``), MNIST (``mnist``) and Fashion-MNIST
-(``fashion_mnist``). Also importable as ``tinygrad_cnn.utils.data``."""
+``random_split``, ``DataLoader`` and its samplers (``SequentialSampler``, ``RandomSampler``,
+``SubsetRandomSampler``, ``WeightedRandomSampler``, ``BatchSampler``), the image augmentations
+of ``tinygrad_cnn.data.transforms``, and the data sets of the tutorials — 2D Ising
+configurations (``ising``), scikit-learn's 8×8 digits (``digits``), MNIST (``mnist``) and
+Fashion-MNIST (``fashion_mnist``). Also importable as ``tinygrad_cnn.utils.data``."""
 
 from __future__ import annotations
 
+from . import transforms
 from .dataset import (
     ConcatDataset,
     DataLoader,
     Dataset,
     Subset,
     TensorDataset,
+    WorkerInfo,
     default_collate,
+    default_convert,
+    get_worker_info,
     random_split,
 )
 from .digits import digits
 from .fashion_mnist import fashion_mnist
 from .ising import DEFAULT_TEMPERATURES, IsingDataset, T_c, default_cache_dir, ising
 from .mnist import mnist
+from .samplers import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 __all__ = [
+    "transforms",
     "Dataset",
     "TensorDataset",
     "Subset",
@@ -27,6 +42,15 @@ __all__ = [
     "DataLoader",
     "random_split",
     "default_collate",
+    "default_convert",
+    "get_worker_info",
+    "WorkerInfo",
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
     "ising",
     "IsingDataset",
     "T_c",

@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import numpy as np
 
 from ..backend import get_array_module
 from ..dtypes import get_default_dtype
-from ..random import default_rng
+from ..random import Generator, numpy_rng, seed_from, thread_default_rng
 from ..tensor import Tensor
+from .samplers import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = [
     "Dataset",
@@ -32,6 +37,9 @@ __all__ = [
     "DataLoader",
     "random_split",
     "default_collate",
+    "default_convert",
+    "get_worker_info",
+    "WorkerInfo",
 ]
 
 
@@ -52,11 +60,20 @@ class Dataset:
 class TensorDataset(Dataset):
     """Samples are the i-th rows of the given tensors: ``ds[i] == (t0[i], t1[i], ...)``.
 
-    ``TensorDataset(x, y)``: each argument is a Tensor or an array (wrapped as a Tensor without a
-    copy); all must have the same size N in dimension 0. ``ds.tensors`` is the tuple of Tensors.
+    ``TensorDataset(x, y, transform=None, target_transform=None)``: each positional argument is a
+    Tensor or an array (wrapped as a Tensor without a copy); all must have the same size N in
+    dimension 0. ``ds.tensors`` is the tuple of Tensors. ``transform`` (e.g. a
+    ``transforms.Compose``) is applied to the first field of each sample, ``target_transform``
+    to the second, when a sample is read (``ds[i]``, and so in the ``DataLoader``); without
+    them, the loader gathers whole batches with one indexing operation per field.
     """
 
-    def __init__(self, *tensors: Any) -> None:
+    def __init__(
+        self,
+        *tensors: Any,
+        transform: Callable[[Any], Any] | None = None,
+        target_transform: Callable[[Any], Any] | None = None,
+    ) -> None:
         if not tensors:
             raise ValueError("TensorDataset: needs at least one tensor")
         self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
@@ -70,20 +87,61 @@ class TensorDataset(Dataset):
                 "TensorDataset: all tensors must have the same size in dimension 0, "
                 f"got shapes {shapes}"
             )
+        for name, fn in (("transform", transform), ("target_transform", target_transform)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"TensorDataset: {name} must be callable, got {fn!r}")
+        if target_transform is not None and len(self.tensors) < 2:
+            raise ValueError("TensorDataset: target_transform needs a second tensor (the target)")
+        self.transform = transform
+        self.target_transform = target_transform
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
-    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
-        return tuple(Tensor(t._data[index]) for t in self.tensors)
+    def __getitem__(self, index: Any) -> tuple[Any, ...]:
+        if self.transform is None and self.target_transform is None:
+            return tuple(Tensor(t._data[index]) for t in self.tensors)
+        if isinstance(index, Tensor) and index.ndim == 0:
+            index = index.item()
+        if isinstance(index, (int, np.integer)):
+            return self._transformed(int(index))
+        # a slice or an index array: transform sample by sample, then stack each field
+        rows = np.arange(len(self))[_host_index(index)]
+        samples = [self._transformed(int(i)) for i in np.atleast_1d(rows)]
+        return default_collate(samples)
+
+    def _transformed(self, i: int) -> tuple[Any, ...]:
+        fields = [Tensor(t._data[i]) for t in self.tensors]
+        if self.transform is not None:
+            fields[0] = self.transform(fields[0])
+        if self.target_transform is not None:
+            fields[1] = self.target_transform(fields[1])
+        return tuple(fields)
 
     def arrays(self) -> tuple[Any, ...]:
-        """The fields as backend arrays, (N, ...) each."""
+        """The fields as backend arrays, (N, ...) each (untransformed)."""
         return tuple(t._data for t in self.tensors)
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{t.shape} {t.dtype}" for t in self.tensors)
-        return f"{type(self).__name__}(N={len(self)}: {fields})"
+        extra = "".join(
+            f", {name}={fn!r}"
+            for name, fn in (
+                ("transform", self.transform),
+                ("target_transform", self.target_transform),
+            )
+            if fn is not None
+        )
+        return f"{type(self).__name__}(N={len(self)}: {fields}{extra})"
+
+
+def _host_index(index: Any) -> Any:
+    """A slice, list or array index on the host (Tensor indices are read back)."""
+    if isinstance(index, Tensor):
+        from ..backend import to_numpy
+
+        return to_numpy(index._data)
+    return index
 
 
 class Subset(Dataset):
@@ -147,6 +205,10 @@ def _array_source(dataset: Any) -> tuple[tuple[Any, ...], np.ndarray | None] | N
             return None
         fields, rows = inner
         return fields, dataset.indices if rows is None else rows[dataset.indices]
+    if getattr(dataset, "transform", None) is not None:
+        return None  # samples must go through the transform one by one
+    if getattr(dataset, "target_transform", None) is not None:
+        return None
     get = getattr(dataset, "arrays", None)
     return (tuple(get()), None) if callable(get) else None
 
@@ -160,15 +222,15 @@ def _index_for(a: Any, idx: np.ndarray) -> Any:
 def random_split(
     dataset: Dataset,
     lengths: Sequence[int | float],
-    generator: np.random.Generator | int | None = None,
+    generator: Any = None,
     seed: int | None = None,
 ) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths.
 
     ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (each subset
     gets floor(fraction·n); the remainder goes round-robin to the first subsets, as in PyTorch).
-    The permutation comes from ``generator`` (a ``numpy.random.Generator``, or a seed) or
-    ``seed`` if given, else from the global generator (``tg.manual_seed``).
+    The permutation comes from ``generator`` (a ``tg.Generator``, a ``numpy.random.Generator``,
+    or a seed) or ``seed`` if given, else from the global generator (``tg.manual_seed``).
     """
     op = "random_split"
     n = len(dataset)
@@ -194,14 +256,14 @@ def random_split(
         raise ValueError(f"{op}: give generator or seed, not both")
     if isinstance(generator, (int, np.integer)):
         generator, seed = None, int(generator)
-    if generator is None:
-        generator = np.random.default_rng(seed) if seed is not None else default_rng()
-    elif not hasattr(generator, "permutation"):
+    if generator is None and seed is not None:
+        generator = np.random.default_rng(seed)
+    elif not (generator is None or isinstance(generator, (Generator, np.random.Generator))):
         raise TypeError(
-            f"{op}: generator must be a numpy.random.Generator or a seed, "
-            f"got {type(generator).__name__}"
+            f"{op}: generator must be a tinygrad_cnn.Generator, a numpy.random.Generator or a "
+            f"seed, got {type(generator).__name__}"
         )
-    perm = generator.permutation(n)
+    perm = numpy_rng(generator, op).permutation(n)
     bounds = np.cumsum([0, *counts])
     return [Subset(dataset, perm[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
@@ -251,79 +313,291 @@ def default_collate(samples: list[Any], device: str | None = None) -> Any:
     return _collate_field(samples, device)
 
 
+def default_convert(data: Any) -> Any:
+    """What the loader does to each sample without batching (``batch_size=None``): NumPy arrays
+    become Tensors (integers as int64), inside tuples, lists and dicts too; the rest is kept."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+        return _as_batch_tensor(data, None)
+    if isinstance(data, tuple):
+        return tuple(default_convert(d) for d in data)
+    if isinstance(data, list):
+        return [default_convert(d) for d in data]
+    if isinstance(data, dict):
+        return {k: default_convert(v) for k, v in data.items()}
+    return data
+
+
+class WorkerInfo:
+    """What ``get_worker_info()`` tells code running in a loader worker: its ``id`` (0-based),
+    ``num_workers``, ``seed`` (the epoch's seed plus ``id``) and ``dataset``."""
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:
+        self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
+
+    def __repr__(self) -> str:
+        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed})"
+
+
+_worker = threading.local()
+
+
+def get_worker_info() -> WorkerInfo | None:
+    """In a ``DataLoader`` worker thread: its ``WorkerInfo``; elsewhere None."""
+    return getattr(_worker, "info", None)
+
+
+_AFTER_INIT_FIXED = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset")
+
+
 class DataLoader:
-    """Iterate over a dataset in batches.
+    """Iterate over a dataset in batches, as ``torch.utils.data.DataLoader``.
 
-    ``DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device=None,
-    collate_fn=None)``. Each batch is a tuple of Tensors, one per field, with the batch as the
-    first dimension (integer fields as int64). ``len(loader)`` is the number of batches:
-    ceil(N / batch_size), or floor with ``drop_last=True``.
+    ``DataLoader(dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+    num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+    worker_init_fn=None, multiprocessing_context=None, generator=None, *, prefetch_factor=None,
+    persistent_workers=False, seed=None, device=None)``.
 
-    With ``shuffle=True`` every pass over the loader draws a new permutation. If ``seed`` is
-    given, the loader owns a generator seeded with it, so the sequence of epochs is reproducible
-    and independent of other random draws; otherwise it uses the framework's global generator
-    (``tg.manual_seed`` makes it reproducible). ``device`` moves each batch (e.g. ``"cuda"``).
+    Indices come from ``sampler`` (default: ``SequentialSampler``, or ``RandomSampler`` with
+    ``shuffle=True``), grouped by a ``BatchSampler(sampler, batch_size, drop_last)`` unless
+    ``batch_sampler`` is given; ``batch_size=None`` yields single samples. Each batch is a tuple
+    of Tensors, one per field, with the batch as the first dimension (integer fields as int64).
+    ``len(loader)`` is the number of batches.
+
+    ``num_workers > 0`` loads batches in that many threads, ``prefetch_factor`` (2) batches
+    ahead each, and yields them in order. Every pass draws one seed from ``generator`` (else
+    from the global generator); each batch is loaded with its own generator made from that seed
+    and the batch number, which random transforms draw from: batches and augmentations are the
+    same with and without workers, and ``tg.manual_seed`` (or ``tg.set_rng_state``) fixes them.
+    (A transform given a ``generator=`` of its own draws from that one, shared by the threads in
+    whatever order they run: leave it out for augmentations that workers must reproduce.)
+
+    ``seed``: the loader owns ``Generator().manual_seed(seed)`` (a shorthand for
+    ``generator=``). ``device`` moves each batch (e.g. ``"cuda"``). Datasets with ``arrays()``
+    and no transform are batched by one indexing operation per field.
     """
 
     def __init__(
         self,
         dataset: Dataset,
-        batch_size: int = 1,
-        shuffle: bool = False,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Any = None,
+        batch_sampler: Any = None,
+        num_workers: int = 0,
+        collate_fn: Callable[[Any], Any] | None = None,
+        pin_memory: bool = False,
         drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], Any] | None = None,
+        multiprocessing_context: Any = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
         seed: int | None = None,
         device: str | None = None,
-        collate_fn: Callable[[list[Any]], Any] | None = None,
     ) -> None:
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        op = "DataLoader"
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
-                f"DataLoader: dataset must have __len__ and __getitem__ (a map-style dataset), "
+                f"{op}: dataset must have __len__ and __getitem__ (a map-style dataset), "
                 f"got {type(dataset).__name__}"
             )
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ValueError(f"{op}: batch_size must be a positive int, got {batch_size!r}")
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise TypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
+            if flag is not None and not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{op}: {name} must be True or False, got {flag!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
+            raise TypeError(f"{op}: num_workers must be an int, got {num_workers!r}")
+        if num_workers < 0:
+            raise ValueError(
+                f"{op}: num_workers option should be non-negative; use num_workers=0 to disable "
+                f"multiprocessing (got {num_workers})"
+            )
+        if timeout < 0:
+            raise ValueError(f"{op}: timeout option should be non-negative, got {timeout}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                f"{op}: prefetch_factor option could only be specified in multiprocessing. let "
+                "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
+            )
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError(f"{op}: prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError(f"{op}: persistent_workers option needs num_workers > 0")
+        if multiprocessing_context is not None and num_workers == 0:
+            raise ValueError(
+                f"{op}: multiprocessing_context can only be used with multi-process loading "
+                f"(num_workers > 0), but got num_workers={num_workers}"
+            )
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError(f"{op}: worker_init_fn must be callable, got {worker_init_fn!r}")
+        if sampler is not None and shuffle:
+            raise ValueError(f"{op}: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    f"{op}: batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                    "sampler, and drop_last"
+                )
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError(
+                f"{op}: batch_size=None option disables auto-batching and is mutually exclusive "
+                "with drop_last"
+            )
+        if seed is not None:
+            if generator is not None:
+                raise ValueError(f"{op}: give generator or seed, not both")
+            generator = Generator().manual_seed(seed)
+        numpy_rng(generator, op)  # a clear error for a wrong generator now
+        if sampler is None:
+            if shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, int(batch_size), bool(drop_last))
+
         self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.drop_last = bool(drop_last)
+        self.num_workers = int(num_workers)
+        self.collate_fn = collate_fn
+        self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.generator = generator
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = bool(persistent_workers)
+        self.in_order = in_order
         self.seed = seed
         self.device = device
-        self.collate_fn = collate_fn
-        self._rng = np.random.default_rng(seed) if seed is not None else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._initialized = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_initialized", False) and name in _AFTER_INIT_FIXED:
+            raise ValueError(
+                f"DataLoader: {name} attribute should not be set after DataLoader is initialized"
+            )
+        super().__setattr__(name, value)
+
+    @property
+    def _auto_collation(self) -> bool:
+        return self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self) -> Any:
+        return self.batch_sampler if self._auto_collation else self.sampler
 
     def __len__(self) -> int:
-        n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self._index_sampler)
 
-    def _order(self) -> np.ndarray:
-        n = len(self.dataset)
-        if not self.shuffle:
-            return np.arange(n)
-        rng = self._rng if self._rng is not None else default_rng()
-        return rng.permutation(n)
+    def _fetch(self, b: int, indices: Any, base_seed: int, source: Any) -> Any:
+        """Batch number ``b`` (indices from the sampler), loaded with its own generator."""
+        if source is not None:  # no transforms run: nothing random, one gather per field
+            fields, rows = source
+            idx = np.asarray(indices, dtype=np.int64)
+            if rows is not None:
+                idx = rows[idx]  # loader indices → rows of the underlying arrays
+            return tuple(_as_batch_tensor(a[_index_for(a, idx)], self.device) for a in fields)
+        rng = np.random.Generator(np.random.PCG64([base_seed, b]))
+        with thread_default_rng(rng):
+            if not self._auto_collation:
+                sample = self.dataset[indices]
+                return (
+                    default_convert(sample) if self.collate_fn is None else self.collate_fn(sample)
+                )
+            samples = [self.dataset[int(i) if isinstance(i, np.integer) else i] for i in indices]
+            if self.collate_fn is not None:
+                return self.collate_fn(samples)
+            return default_collate(samples, self.device)
+
+    def _start_pool(self, base_seed: int) -> ThreadPoolExecutor:
+        ids = iter(range(self.num_workers))
+        lock = threading.Lock()
+
+        def init() -> None:
+            with lock:
+                worker_id = next(ids)
+            _worker.info = WorkerInfo(
+                worker_id, self.num_workers, base_seed + worker_id, self.dataset
+            )
+            if self.worker_init_fn is not None:
+                self.worker_init_fn(worker_id)
+
+        pool = ThreadPoolExecutor(self.num_workers, "DataLoader-worker", initializer=init)
+        # start every worker now, as PyTorch does (an executor would start them as needed): each
+        # waits at the barrier until all have started, so none can take a second task
+        barrier = threading.Barrier(self.num_workers)
+        for f in [pool.submit(barrier.wait) for _ in range(self.num_workers)]:
+            f.result()
+        return pool
 
     def __iter__(self) -> Iterator[Any]:
-        order = self._order()
-        n_batches = len(self)
-        source = None if self.collate_fn is not None else _array_source(self.dataset)
-        if source is not None and source[1] is not None:
-            order = source[1][order]  # loader order → rows of the underlying arrays
-        for b in range(n_batches):
-            idx = order[b * self.batch_size : (b + 1) * self.batch_size]
-            if source is not None:
-                yield tuple(_as_batch_tensor(a[_index_for(a, idx)], self.device) for a in source[0])
-            else:
-                samples = [self.dataset[int(i)] for i in idx]
-                if self.collate_fn is not None:
-                    yield self.collate_fn(samples)
-                else:
-                    yield default_collate(samples, self.device)
+        base_seed = seed_from(self.generator)
+        batches = iter(self._index_sampler)
+        source = None
+        if self._auto_collation and self.collate_fn is None:
+            source = _array_source(self.dataset)
+        if self.num_workers == 0:
+            for b, indices in enumerate(batches):
+                yield self._fetch(b, indices, base_seed, source)
+            return
+        yield from self._iter_workers(batches, base_seed, source)
+
+    def _iter_workers(self, batches: Iterator[Any], base_seed: int, source: Any) -> Iterator[Any]:
+        pool = self._pool if self.persistent_workers else None
+        if pool is None:
+            pool = self._start_pool(base_seed)
+            if self.persistent_workers:
+                self._pool = pool
+        ahead = max(1, self.num_workers * self.prefetch_factor)
+        pending: deque[Future] = deque()
+        try:
+            for b, indices in enumerate(batches):
+                pending.append(pool.submit(self._fetch, b, indices, base_seed, source))
+                if len(pending) >= ahead:
+                    yield self._result(pending.popleft())
+            while pending:
+                yield self._result(pending.popleft())
+        finally:
+            for f in pending:
+                f.cancel()
+            if not self.persistent_workers:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _result(self, future: Future) -> Any:
+        try:
+            return future.result(timeout=self.timeout or None)
+        except FutureTimeout:
+            raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds") from None
+
+    def __del__(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def __repr__(self) -> str:
         return (
             f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
-            f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})"
+            f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last}, "
+            f"num_workers={self.num_workers})"
         )

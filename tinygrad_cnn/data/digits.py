@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -37,13 +39,20 @@ def _stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> np
     return test
 
 
-def digits(train: bool = True, test_fraction: float = 0.2, seed: int = 0) -> TensorDataset:
+def digits(
+    train: bool = True,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    transform: Callable[[Any], Any] | None = None,
+    target_transform: Callable[[Any], Any] | None = None,
+) -> TensorDataset:
     """scikit-learn's 8×8 digits as a ``TensorDataset`` of ``(x, y)``.
 
     x: float32 (N, 1, 8, 8), grey levels scaled from 0..16 to [0, 1]; y: int64 (N,), 0..9.
     The train/test split is stratified by class (each class contributes
     round(test_fraction · its size) test images) and deterministic given ``seed``;
     ``train=False`` returns the complementary test part. Default: 80/20, seed 0 (1,438/359).
+    ``transform``/``target_transform`` are applied per sample (image, label) when it is read.
     Needs scikit-learn (``pip install scikit-learn``).
     """
     if not 0.0 < test_fraction < 1.0:
@@ -53,4 +62,4 @@ def digits(train: bool = True, test_fraction: float = 0.2, seed: int = 0) -> Ten
     keep = ~test if train else test
     x = (images[keep] / 16.0).astype(np.float32)[:, None]  # (N, 1, 8, 8)
     y = labels[keep].astype(np.int64)
-    return TensorDataset(x, y)
+    return TensorDataset(x, y, transform=transform, target_transform=target_transform)

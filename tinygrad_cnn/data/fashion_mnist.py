@@ -9,7 +9,9 @@ come with the package ``dataset-fashion-mnist`` (``apt-get install dataset-fashi
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .dataset import TensorDataset
 from .mnist import load_idx_dataset
@@ -46,7 +48,11 @@ SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
 def fashion_mnist(
-    root: str | os.PathLike | None = None, train: bool = True, download: bool = False
+    root: str | os.PathLike | None = None,
+    train: bool = True,
+    transform: Callable[[Any], Any] | None = None,
+    target_transform: Callable[[Any], Any] | None = None,
+    download: bool = False,
 ) -> TensorDataset:
     """The Fashion-MNIST training (60,000) or test (10,000) set as a ``TensorDataset``.
 
@@ -54,7 +60,8 @@ def fashion_mnist(
     (``ds.classes[y]``). The IDX files are read from ``root`` (or ``root/FashionMNIST/raw``),
     else from ``SYSTEM_DIR`` where the Debian package puts them; with ``download=True``
     missing files are fetched from ``MIRRORS``, checked against ``MD5`` and stored in ``root``
-    (default: the cache folder).
+    (default: the cache folder). ``transform`` is applied to each image and
+    ``target_transform`` to each label when a sample is read, as in torchvision.
     """
     return load_idx_dataset(
         "fashion_mnist",
@@ -67,4 +74,6 @@ def fashion_mnist(
         mirrors=MIRRORS,
         md5=MD5,
         classes=CLASSES,
+        transform=transform,
+        target_transform=target_transform,
     )

@@ -13,7 +13,9 @@ import hashlib
 import os
 import urllib.request
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -154,12 +156,15 @@ def load_idx_dataset(
     mirrors: tuple[str, ...],
     md5: dict[str, str],
     classes: list[str],
+    transform: Callable[[Any], Any] | None = None,
+    target_transform: Callable[[Any], Any] | None = None,
 ) -> TensorDataset:
     """An MNIST-format data set (four IDX files) as a ``TensorDataset`` of ``(x, y)``.
 
     The files are looked for in ``root`` (and torchvision's ``root/<layout>/raw``), then in
     ``system_dir``; with ``download=True`` the missing ones are fetched from ``mirrors``,
     checked against ``md5`` and stored in ``root`` (default: the cache folder).
+    ``transform``/``target_transform`` go to the ``TensorDataset`` (applied per sample).
     """
     names = list(_FILES[bool(train)])
     folders = [system_dir]
@@ -202,13 +207,19 @@ def load_idx_dataset(
             f"{what}: {paths[names[1]]} has label {labels.max()}, expected 0..{len(classes) - 1}"
         )
     x = (images.astype(np.float32) / 255.0)[:, None]  # (N, 1, H, W)
-    dataset = TensorDataset(x, labels.astype(np.int64))
+    dataset = TensorDataset(
+        x, labels.astype(np.int64), transform=transform, target_transform=target_transform
+    )
     dataset.classes = list(classes)
     return dataset
 
 
 def mnist(
-    root: str | os.PathLike | None = None, train: bool = True, download: bool = False
+    root: str | os.PathLike | None = None,
+    train: bool = True,
+    transform: Callable[[Any], Any] | None = None,
+    target_transform: Callable[[Any], Any] | None = None,
+    download: bool = False,
 ) -> TensorDataset:
     """The MNIST training (60,000) or test (10,000) set as a ``TensorDataset`` of ``(x, y)``.
 
@@ -220,6 +231,9 @@ def mnist(
     or ``root/MNIST/raw``, then in ``/usr/share/datasets/mnist``. With ``download=True``
     missing files are fetched from ``MIRRORS``, checked against the published MD5 sums and
     stored in ``root`` (default: the cache folder, see ``default_cache_dir``).
+
+    ``transform`` is applied to each image (a float32 (1, 28, 28) Tensor in [0, 1]) and
+    ``target_transform`` to each label when a sample is read, as torchvision's ``MNIST`` does.
     """
     return load_idx_dataset(
         "mnist",
@@ -232,4 +246,6 @@ def mnist(
         mirrors=MIRRORS,
         md5=MD5,
         classes=CLASSES,
+        transform=transform,
+        target_transform=target_transform,
     )

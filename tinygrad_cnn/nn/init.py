@@ -20,7 +20,7 @@ import numpy as np
 
 from ..backend import to_device
 from ..inplace import bump
-from ..random import default_rng
+from ..random import numpy_rng
 from ..tensor import Tensor
 
 __all__ = [
@@ -107,7 +107,7 @@ def _write(tensor: Tensor, values: np.ndarray) -> Tensor:
 
 
 def _rng(generator: Any) -> np.random.Generator:
-    return generator if generator is not None else default_rng()
+    return numpy_rng(generator, "nn.init")
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:

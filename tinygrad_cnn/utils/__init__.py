@@ -12,3 +12,4 @@ __all__ = ["data"]
 
 # the import system finds submodules in sys.modules: the data package, under its second name
 sys.modules[__name__ + ".data"] = data
+sys.modules[__name__ + ".data.transforms"] = data.transforms
