@@ -32,8 +32,8 @@ def test_the_installed_files_are_the_original_data_set():
 
 
 def test_a_small_cnn_learns_fashion_mnist():
-    """2,000 training images × 2 epochs: at least 80 % on 2,000 test images (about 82-85 %
-    for seeds 0-3; a few seconds on 2 cores)."""
+    """2,000 training images × 2 epochs in batches of 16: at least 80 % on 2,000 test images
+    (80.4-82.7 % for seeds 0-3; a few seconds on 2 cores)."""
     tg.manual_seed(0)
     train, test = tg.data.fashion_mnist(train=True), tg.data.fashion_mnist(train=False)
     x_train, y_train = (t[:2000] for t in train.tensors)
@@ -45,7 +45,7 @@ def test_a_small_cnn_learns_fashion_mnist():
     )  # fmt: skip
     opt = optim.Adam(model.parameters(), lr=2e-3)
     loader = tg.utils.data.DataLoader(
-        tg.utils.data.TensorDataset(x_train, y_train), batch_size=32, shuffle=True
+        tg.utils.data.TensorDataset(x_train, y_train), batch_size=16, shuffle=True
     )
     for _ in range(2):
         model.train()
