@@ -9,7 +9,8 @@ checks its arguments and raises an error that names the op and the shapes, then 
 primitives in ``tinygrad_cnn.ops`` (im2col/col2im, pooling, fused batch norm) or composes
 Tensor operations. All gradients are differentiable again (``create_graph=True``).
 
-One module per kind: ``conv``, ``pool``, ``norm``, ``dropout``, ``linear`` (with ``flatten``
+One module per kind: ``conv`` (with ``unfold``/``fold``), ``pool``, ``resample``
+(``interpolate``), ``norm``, ``dropout``, ``linear`` (with ``flatten``
 and ``pad``), ``activation``, ``loss`` and ``encoding`` (``one_hot``); every name is also
 here. ``tinygrad_cnn.nn.functional`` is this same module.
 """
@@ -17,7 +18,15 @@ here. ``tinygrad_cnn.nn.functional`` is this same module.
 from __future__ import annotations
 
 from .activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
-from .conv import conv2d, conv_output_size, conv_transpose2d
+from .conv import (
+    conv1d,
+    conv2d,
+    conv_output_size,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    unfold,
+)
 from .dropout import dropout, dropout2d
 from .encoding import one_hot
 from .linear import flatten, linear, pad
@@ -32,18 +41,40 @@ from .loss import (
     smooth_l1_loss,
 )
 from .norm import batch_norm
-from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_unpool2d
+from .pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool2d,
+)
+from .resample import interpolate
 
 __all__ = [
     # convolution
     "conv2d",
     "conv_transpose2d",
     "conv_output_size",
+    "conv1d",
+    "conv_transpose1d",
+    "unfold",
+    "fold",
     # pooling
     "max_pool2d",
     "avg_pool2d",
     "adaptive_avg_pool2d",
     "max_unpool2d",
+    "max_pool1d",
+    "avg_pool1d",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    # resampling
+    "interpolate",
     # normalisation, regularisation, layers
     "batch_norm",
     "dropout",
