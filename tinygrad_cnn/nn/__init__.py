@@ -11,6 +11,16 @@ import sys
 
 from .. import functional
 from . import init, utils
+from .conv_pool_1d import (
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    Conv1d,
+    ConvTranspose1d,
+    MaxPool1d,
+    MaxUnpool2d,
+)
 from .layers import (
     GELU,
     AdaptiveAvgPool2d,
@@ -38,6 +48,19 @@ from .layers import (
     Tanh,
 )
 from .module import IncompatibleKeys, Module, Parameter
+from .padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
+from .resampling import Fold, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 # the import system finds submodules in sys.modules: registering the one functional module under
 # its second name makes `import tinygrad_cnn.nn.functional` return it instead of a copy
@@ -74,4 +97,30 @@ __all__ = [
     "NLLLoss",
     "MSELoss",
     "BCEWithLogitsLoss",
+    # convolution and pooling (1-D, adaptive max, unpooling)
+    "Conv1d",
+    "ConvTranspose1d",
+    "MaxPool1d",
+    "AvgPool1d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "MaxUnpool2d",
+    # resampling and sliding blocks
+    "Upsample",
+    "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",
+    "Unfold",
+    "Fold",
+    # padding
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "CircularPad1d",
+    "CircularPad2d",
 ]

@@ -223,8 +223,9 @@ class Conv2d(_ConvNd):
 
     weight ``(out_channels, in_channels / groups, KH, KW)``; bias ``(out_channels,)``.
     ``padding``: int, pair, ``"same"`` or ``"valid"`` (default 0). ``padding_mode``: ``"zeros"``
-    (default) or ``"circular"`` (periodic boundaries: the image is wrapped on a torus, so the
-    convolution commutes with translations — what a periodic lattice needs)."""
+    (default), ``"reflect"`` (mirror at the border), ``"replicate"`` (repeat the edge) or
+    ``"circular"`` (periodic boundaries: the image is wrapped on a torus, so the convolution
+    commutes with translations — what a periodic lattice needs)."""
 
     _layer_name = "Conv2d"
 
@@ -241,9 +242,10 @@ class Conv2d(_ConvNd):
         padding_mode: str = "zeros",
     ) -> None:
         self._check_groups(in_channels, out_channels, groups)
-        if padding_mode not in ("zeros", "circular"):
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(
-                f"Conv2d: padding_mode must be 'zeros' or 'circular', got {padding_mode!r}"
+                "Conv2d: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
+                f"got {padding_mode!r}"
             )
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
@@ -258,8 +260,8 @@ class Conv2d(_ConvNd):
         self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", "Conv2d")
         self.padding_mode = padding_mode
 
-    def _circular_pad(self, x: Tensor) -> Tensor:
-        """Wrap-around padding as (left, right, top, bottom) for Tensor.pad."""
+    def _mode_pad(self, x: Tensor) -> Tensor:
+        """The ``padding_mode`` padding, (left, right, top, bottom), done by ``F.pad``."""
         if self.padding == "valid":
             return x
         if self.padding == "same":
@@ -270,12 +272,12 @@ class Conv2d(_ConvNd):
         else:
             ph, pw = self.padding
             pads = [pw, pw, ph, ph]
-        return x.pad(pads, mode="circular") if any(pads) else x
+        return F.pad(x, pads, mode=self.padding_mode) if any(pads) else x
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
-        if self.padding_mode == "circular":
-            x = self._circular_pad(x)
+        if self.padding_mode != "zeros":
+            x = self._mode_pad(x)
             padding: Any = 0
         else:
             padding = self.padding
