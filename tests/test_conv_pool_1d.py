@@ -408,3 +408,16 @@ def test_pool_layers_forward():
     assert nn.MaxUnpool2d(2)(pooled, where, output_size=(5, 5)).shape == (1, 1, 5, 5)
     values, idx = nn.AdaptiveMaxPool2d((1, 2), return_indices=True)(img)
     np.testing.assert_array_equal(idx.numpy(), [[[[13, 15]]]])
+
+
+def test_a_nan_wins_the_window_at_its_last_position_as_in_torch():
+    x = np.array([[[np.nan, 1.0, np.nan, 0.0, np.nan, np.nan]]])  # two NaNs per window
+    for values, idx in (
+        F.adaptive_max_pool1d(tg.Tensor(x), 2, return_indices=True),
+        F.max_pool1d(tg.Tensor(x), 3, return_indices=True),
+    ):
+        assert np.isnan(values.numpy()[0, 0, 0]) and np.isnan(values.numpy()[0, 0, 1])
+        np.testing.assert_array_equal(idx.numpy(), [[[2, 5]]])
+    xt = tg.Tensor(x, requires_grad=True)
+    F.max_pool1d(xt, 3).sum().backward()
+    np.testing.assert_array_equal(xt.grad.numpy(), [[[0, 0, 1, 0, 0, 1]]])

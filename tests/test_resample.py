@@ -200,3 +200,16 @@ def test_interpolate_errors():
         F.interpolate(x, scale_factor=0.2)
     with pytest.raises(NotImplementedError, match=r"antialias=True is not supported"):
         F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True)
+
+
+def test_scale_factor_rule_versus_recomputed_ratio():
+    # 4 → floor(4·1.37) = 5 pixels; the factor's rule picks floor(i / 1.37), the recomputed
+    # ratio floor(i · 4/5): they differ at the last pixel
+    x = tg.Tensor(np.arange(4.0).reshape(1, 1, 4))
+    np.testing.assert_array_equal(F.interpolate(x, scale_factor=1.37).numpy(), [[[0, 0, 1, 2, 2]]])
+    again = F.interpolate(x, scale_factor=1.37, recompute_scale_factor=True)
+    np.testing.assert_array_equal(again.numpy(), [[[0, 0, 1, 2, 3]]])
+    # linear: source positions (i + ½)/1.37 − ½ against (i + ½)·0.8 − ½
+    lin = F.interpolate(x, scale_factor=1.37, mode="linear").numpy()[0, 0]
+    src = np.clip((np.arange(5) + 0.5) / 1.37 - 0.5, 0, 3)
+    np.testing.assert_allclose(lin, src, atol=1e-12)

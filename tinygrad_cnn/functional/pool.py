@@ -337,7 +337,11 @@ def _adaptive_argmax(xp, x, out_hw):
     for i, (r0, r1) in enumerate(_adaptive_bounds(H, OH)):
         for j, (c0, c1) in enumerate(_adaptive_bounds(W, OW)):
             window = x[:, :, r0:r1, c0:c1].reshape(N, C, -1)
-            k = window.argmax(axis=2)  # the first maximum in scan order (NaN wins)
+            k = window.argmax(axis=2)  # the first maximum in scan order
+            nan = xp.isnan(window)
+            if nan.any():  # as in PyTorch, a NaN wins: the last one in scan order
+                last = window.shape[2] - 1 - nan[:, :, ::-1].argmax(axis=2)
+                k = xp.where(nan.any(axis=2), last, k)
             idx[:, :, i, j] = (r0 + k // (c1 - c0)) * W + c0 + k % (c1 - c0)
     return idx
 
