@@ -48,6 +48,7 @@ FUNCTIONAL_MODULES = {  # module: one of its functions
     "activation": "gelu",
     "loss": "cross_entropy",
     "encoding": "one_hot",
+    "resample": "interpolate",
 }
 
 
@@ -61,7 +62,8 @@ def test_functional_is_a_package_of_one_module_per_kind_with_the_same_names():
             assert getattr(F, n) is getattr(module, n), n
         everything += module.__all__
     assert sorted(F.__all__) == sorted(everything)
-    assert len(F.__all__) == len(set(F.__all__)) == 30  # the names functional.py had + one_hot
+    # the names functional.py had, one_hot, and 10 of convolution, pooling and resampling
+    assert len(F.__all__) == len(set(F.__all__)) == 40
 
 
 def test_utils_data_reexports_the_data_package():
