@@ -337,6 +337,11 @@ def test_layer_reprs_match_torch():
         ("AdaptiveMaxPool2d", (5,), {}),
         ("MaxUnpool2d", (2,), {}),
         ("MaxUnpool2d", ((2, 3), 1, 1), {}),
+        ("MaxPool2d", (2,), {}),
+        ("MaxPool2d", (3,), dict(dilation=2, ceil_mode=True)),
+        ("AvgPool2d", (3, 2, 1, True, False, 2), {}),
+        ("Conv2d", (2, 4, 3), dict(padding=1, padding_mode="replicate")),
+        ("Conv2d", (2, 4, 3), dict(padding="same", padding_mode="reflect")),
     ]
     for name, args, kwargs in pairs:
         ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
@@ -421,3 +426,13 @@ def test_a_nan_wins_the_window_at_its_last_position_as_in_torch():
     xt = tg.Tensor(x, requires_grad=True)
     F.max_pool1d(xt, 3).sum().backward()
     np.testing.assert_array_equal(xt.grad.numpy(), [[[0, 0, 1, 0, 0, 1]]])
+
+
+@given(st.integers(-6, 6), seeds)
+def test_circular_conv1d_commutes_with_translations(shift, seed):
+    tg.manual_seed(seed % 1000)
+    m = nn.Conv1d(2, 3, 3, padding="same", padding_mode="circular").double()
+    x = np.random.default_rng(seed).standard_normal((1, 2, 7))
+    rolled_then_conv = m(tg.Tensor(np.roll(x, shift, axis=2))).numpy()
+    conv_then_rolled = np.roll(m(tg.Tensor(x)).numpy(), shift, axis=2)
+    np.testing.assert_allclose(rolled_then_conv, conv_then_rolled, atol=1e-12)

@@ -481,7 +481,9 @@ def test_pooling_layers_match_numpy():
     strided = nn.MaxPool2d(3, stride=1)(tg.Tensor(x)).numpy()
     ref = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(2, 3)).max((-2, -1))
     np.testing.assert_allclose(strided, ref)
-    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(nn.MaxPool2d(2)) == (
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    )
 
 
 def np_batch_norm_train(x, axes):

@@ -384,13 +384,8 @@ class MaxPool2d(_Pool2d):
             self.return_indices,
         )
 
-    def extra_repr(self) -> str:
-        s = self._window_repr()
-        if self.dilation not in (1, (1, 1)):
-            s += f", dilation={self.dilation}"
-        if self.ceil_mode:
-            s += ", ceil_mode=True"
-        return s
+    def extra_repr(self) -> str:  # PyTorch's: every option
+        return self._window_repr() + f", dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
 
 class AvgPool2d(_Pool2d):
@@ -424,13 +419,8 @@ class AvgPool2d(_Pool2d):
             self.divisor_override,
         )
 
-    def extra_repr(self) -> str:
-        s = self._window_repr()
-        if self.ceil_mode:
-            s += ", ceil_mode=True"
-        if not self.count_include_pad:
-            s += ", count_include_pad=False"
-        return s
+    def extra_repr(self) -> str:  # PyTorch's: the window only
+        return self._window_repr()
 
 
 class AdaptiveAvgPool2d(Module):
