@@ -11,7 +11,7 @@ import numpy as np
 from ..ops import conv as _conv
 from ..ops.im2col import Col2im, Im2col, output_size
 from ..tensor import Tensor
-from ._args import IntPair, _images, _pair, _same_dtype, _tensor
+from ._args import IntPair, _batched, _images, _pair, _same_dtype, _tensor
 
 __all__ = [
     "conv2d",
@@ -177,14 +177,7 @@ def _single(v: Any, name: str, op: str, minimum: int) -> int:
 
 def _signals(x: Any, op: str) -> tuple[Tensor, bool]:
     """(N, C, L) input, or (C, L) turned into a batch of one (returns ``unbatched``)."""
-    x = _tensor(x, "input", op)
-    if x.ndim not in (2, 3):
-        raise RuntimeError(
-            f"{op}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {x.shape}"
-        )
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
-    return (x.unsqueeze(0), True) if x.ndim == 2 else (x, False)
+    return _batched(x, op, "C, L")
 
 
 def _check_weight_1d(op: str, x: Tensor, w: Tensor, b: Tensor | None, in_axis: int) -> None:
