@@ -337,6 +337,8 @@ def test_layer_reprs_match_torch():
         ("AdaptiveMaxPool2d", (5,), {}),
         ("MaxUnpool2d", (2,), {}),
         ("MaxUnpool2d", ((2, 3), 1, 1), {}),
+        ("MaxUnpool1d", (2,), {}),
+        ("MaxUnpool1d", (2, 1, 1), {}),
         ("MaxPool2d", (2,), {}),
         ("MaxPool2d", (3,), dict(dilation=2, ceil_mode=True)),
         ("AvgPool2d", (3, 2, 1, True, False, 2), {}),
@@ -436,3 +438,27 @@ def test_circular_conv1d_commutes_with_translations(shift, seed):
     rolled_then_conv = m(tg.Tensor(np.roll(x, shift, axis=2))).numpy()
     conv_then_rolled = np.roll(m(tg.Tensor(x)).numpy(), shift, axis=2)
     np.testing.assert_allclose(rolled_then_conv, conv_then_rolled, atol=1e-12)
+
+
+@given(st.integers(2, 9).flatmap(lambda L: tie_free_images((2, 2, L))))
+def test_max_unpool1d_inverts_max_pool1d_with_gradients(x):
+    values, idx = F.max_pool1d(tg.Tensor(x), 2, return_indices=True)
+    L = x.shape[2]
+    up = nn.MaxUnpool1d(2)(values, idx, output_size=(L,))
+    expected = np.zeros_like(x)
+    np.put_along_axis(expected, idx.numpy(), values.numpy(), axis=2)
+    np.testing.assert_array_equal(up.numpy(), expected)
+    assert F.max_unpool1d(values, idx, 2).shape[2] == 2 * values.shape[2]
+    vt = tg.Tensor(values.numpy(), requires_grad=True)
+    assert gradcheck(lambda v: F.max_unpool1d(v, idx, 2, output_size=(L,)), [vt])
+    assert gradgradcheck(lambda v: F.max_unpool1d(v, idx, 2, output_size=(L,)) ** 2, [vt])
+
+
+def test_conv2d_layers_take_an_unbatched_image():
+    m = nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect")
+    x = tg.randn(2, 5, 6)
+    np.testing.assert_allclose(m(x).numpy(), m(x.unsqueeze(0)).numpy()[0], rtol=1e-6)
+    t = nn.ConvTranspose2d(2, 3, 2, stride=2)
+    assert t(x).shape == (3, 10, 12)
+    with pytest.raises(RuntimeError, match=r"Conv2d: expected input \(N, 2, H, W\) or \(2, H, W\)"):
+        m(tg.randn(3, 5, 6))

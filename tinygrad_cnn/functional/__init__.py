@@ -50,6 +50,7 @@ from .pool import (
     avg_pool2d,
     max_pool1d,
     max_pool2d,
+    max_unpool1d,
     max_unpool2d,
 )
 from .resample import interpolate
@@ -73,6 +74,7 @@ __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "max_unpool1d",
     # resampling
     "interpolate",
     # normalisation, regularisation, layers

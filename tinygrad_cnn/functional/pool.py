@@ -25,6 +25,7 @@ __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "max_unpool1d",
 ]
 
 
@@ -378,3 +379,31 @@ def adaptive_max_pool1d(
     if unbatched:
         out, idx = out.squeeze(0), idx.squeeze(0)
     return (out, idx) if return_indices else out
+
+
+def max_unpool1d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """Inverse of ``max_pool1d(..., return_indices=True)`` on (N, C, L) or (C, L): each value
+    is written at its index in a zero output of length (L − 1)·stride − 2·padding +
+    kernel_size, unless ``output_size`` says."""
+    op = "max_unpool1d"
+    x, unbatched = _signals(input, op)
+    idx = _tensor(indices, "indices", op)
+    k = _single(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None else _single(stride, "stride", op, 1)
+    p = _single(padding, "padding", op, 0)
+    if output_size is None:
+        length = (x.shape[2] - 1) * s - 2 * p + k
+    else:
+        length = int(tuple(output_size)[-1])
+    if unbatched:
+        idx = idx.unsqueeze(0)
+    out = max_unpool2d(x.unsqueeze(2), idx.unsqueeze(2), (1, k), (1, s), (0, p), (1, length))
+    out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out

@@ -19,6 +19,7 @@ from .conv_pool_1d import (
     Conv1d,
     ConvTranspose1d,
     MaxPool1d,
+    MaxUnpool1d,
     MaxUnpool2d,
 )
 from .layers import (
@@ -105,6 +106,7 @@ __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "MaxUnpool1d",
     "MaxUnpool2d",
     # resampling and sliding blocks
     "Upsample",

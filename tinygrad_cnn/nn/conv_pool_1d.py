@@ -24,6 +24,7 @@ __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "MaxUnpool1d",
     "MaxUnpool2d",
 ]
 
@@ -391,6 +392,35 @@ class MaxUnpool2d(Module):
         self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None
     ) -> Tensor:
         return F.max_unpool2d(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(Module):
+    """The inverse of ``MaxPool1d(..., return_indices=True)``: ``forward(input, indices,
+    output_size=None)`` writes each value at its index in a zero output of length
+    ``(L − 1)·stride − 2·padding + kernel_size`` (or ``output_size``)."""
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int],
+        stride: int | tuple[int] | None = None,
+        padding: int | tuple[int] = 0,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = _single(kernel_size, "kernel_size", "MaxUnpool1d", 1)
+        self.stride = (
+            self.kernel_size if stride is None else _single(stride, "stride", "MaxUnpool1d", 1)
+        )
+        self.padding = _single(padding, "padding", "MaxUnpool1d", 0)
+
+    def forward(
+        self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None
+    ) -> Tensor:
+        return F.max_unpool1d(
             input, indices, self.kernel_size, self.stride, self.padding, output_size
         )
 

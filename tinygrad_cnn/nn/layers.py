@@ -185,10 +185,11 @@ class _ConvNd(Module):
             )
 
     def _check_input(self, x: Tensor) -> None:
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
+        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
             raise RuntimeError(
-                f"{self._layer_name}: expected input (N, {self.in_channels}, H, W), got shape "
-                f"{x.shape} (weight shape {self.weight.shape})"
+                f"{self._layer_name}: expected input (N, {self.in_channels}, H, W) or "
+                f"({self.in_channels}, H, W), got shape {x.shape} (weight shape "
+                f"{self.weight.shape})"
             )
 
     def reset_parameters(self) -> None:
