@@ -138,6 +138,12 @@ def test_conv1d_errors():
         F.conv1d(x, tg.zeros(2, 2, 3))
     with pytest.raises(RuntimeError, match=r"conv1d: kernel size 9 \(dilated\) is larger"):
         F.conv1d(x, w, dilation=4)
+    with pytest.raises(ValueError, match=r"conv1d: padding='same' is not supported for strided"):
+        F.conv1d(x, w, padding="same", stride=2)
+    with pytest.raises(RuntimeError, match=r"conv1d: groups=2 must divide both the input"):
+        F.conv1d(tg.zeros(1, 4, 8), tg.zeros(3, 2, 3), groups=2)
+    with pytest.raises(ValueError, match=r"conv1d: groups must be a positive int, got 0"):
+        F.conv1d(x, w, groups=0)
     with pytest.raises(ValueError, match=r"conv1d: stride must be at least 1, got 0"):
         F.conv1d(x, w, stride=0)
     with pytest.raises(TypeError, match=r"conv1d: padding must be an int or a 1-tuple"):

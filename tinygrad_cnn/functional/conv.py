@@ -213,8 +213,17 @@ def conv1d(
             f"{op}: input has {C} channels but weight expects {Cg * groups} "
             f"(input shape {x.shape}, weight shape {w.shape}, groups={groups})"
         )
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if C % groups or OC % groups:
+        raise RuntimeError(
+            f"{op}: groups={groups} must divide both the input channels ({C}) and the output "
+            f"channels ({OC}) (input shape {x.shape}, weight shape {w.shape})"
+        )
     s = _single(stride, "stride", op, 1)
     d = _single(dilation, "dilation", op, 1)
+    if padding == "same" and s != 1:
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
     if isinstance(padding, str):
         pads: Any = padding
         total = 0 if padding != "same" else d * (K - 1)
