@@ -370,7 +370,31 @@ class AdaptiveMaxPool2d(_AdaptivePool):
         return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
 
 
-class MaxUnpool2d(Module):
+class _MaxUnpool(Module):
+    """Options stored as PyTorch does (tuples; ``stride`` defaults to ``kernel_size``)."""
+
+    _tuple = staticmethod(_pair)
+    _unpool = staticmethod(F.max_unpool2d)
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = self._tuple(kernel_size, "kernel_size", name, 1)
+        self.stride = self.kernel_size if stride is None else self._tuple(stride, "stride", name, 1)
+        self.padding = self._tuple(padding, "padding", name, 0)
+
+    def forward(
+        self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None
+    ) -> Tensor:
+        return self._unpool(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(_MaxUnpool):
     """The inverse of ``MaxPool2d(..., return_indices=True)``: ``forward(input, indices,
     output_size=None)`` writes each value at its index in a zero output of size
     ``(H − 1)·stride − 2·padding + kernel_size`` per axis (or ``output_size``)."""
@@ -381,28 +405,16 @@ class MaxUnpool2d(Module):
         stride: int | tuple[int, int] | None = None,
         padding: int | tuple[int, int] = 0,
     ) -> None:
-        super().__init__()
-        self.kernel_size = _pair(kernel_size, "kernel_size", "MaxUnpool2d", 1)
-        self.stride = (
-            self.kernel_size if stride is None else _pair(stride, "stride", "MaxUnpool2d", 1)
-        )
-        self.padding = _pair(padding, "padding", "MaxUnpool2d", 0)
-
-    def forward(
-        self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None
-    ) -> Tensor:
-        return F.max_unpool2d(
-            input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        super().__init__(kernel_size, stride, padding)
 
 
-class MaxUnpool1d(Module):
+class MaxUnpool1d(_MaxUnpool):
     """The inverse of ``MaxPool1d(..., return_indices=True)``: ``forward(input, indices,
     output_size=None)`` writes each value at its index in a zero output of length
     ``(L − 1)·stride − 2·padding + kernel_size`` (or ``output_size``)."""
+
+    _tuple = staticmethod(_single)
+    _unpool = staticmethod(F.max_unpool1d)
 
     def __init__(
         self,
@@ -410,19 +422,4 @@ class MaxUnpool1d(Module):
         stride: int | tuple[int] | None = None,
         padding: int | tuple[int] = 0,
     ) -> None:
-        super().__init__()
-        self.kernel_size = _single(kernel_size, "kernel_size", "MaxUnpool1d", 1)
-        self.stride = (
-            self.kernel_size if stride is None else _single(stride, "stride", "MaxUnpool1d", 1)
-        )
-        self.padding = _single(padding, "padding", "MaxUnpool1d", 0)
-
-    def forward(
-        self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None
-    ) -> Tensor:
-        return F.max_unpool1d(
-            input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        super().__init__(kernel_size, stride, padding)
