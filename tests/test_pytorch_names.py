@@ -49,6 +49,7 @@ FUNCTIONAL_MODULES = {  # module: one of its functions
     "loss": "cross_entropy",
     "encoding": "one_hot",
     "distance": "cosine_similarity",
+    "resample": "interpolate",
 }
 
 

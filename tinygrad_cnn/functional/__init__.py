@@ -9,9 +9,10 @@ checks its arguments and raises an error that names the op and the shapes, then 
 primitives in ``tinygrad_cnn.ops`` (im2col/col2im, pooling, fused batch norm) or composes
 Tensor operations. All gradients are differentiable again (``create_graph=True``).
 
-One module per kind: ``conv``, ``pool``, ``norm``, ``dropout``, ``linear`` (with ``flatten``
-and ``pad``), ``activation``, ``loss``, ``distance`` and ``encoding`` (``one_hot``,
-``embedding``); every name is also here. ``tinygrad_cnn.nn.functional`` is this same module.
+One module per kind: ``conv`` (with ``unfold``/``fold``), ``pool``, ``resample``
+(``interpolate``), ``norm``, ``dropout``, ``linear`` (with ``flatten`` and ``pad``),
+``activation``, ``loss``, ``distance`` and ``encoding`` (``one_hot``, ``embedding``); every
+name is also here. ``tinygrad_cnn.nn.functional`` is this same module.
 """
 
 from __future__ import annotations
@@ -41,7 +42,15 @@ from .activation import (
     tanhshrink,
     threshold,
 )
-from .conv import conv2d, conv_output_size, conv_transpose2d
+from .conv import (
+    conv1d,
+    conv2d,
+    conv_output_size,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    unfold,
+)
 from .distance import cosine_similarity, normalize, pairwise_distance
 from .dropout import dropout, dropout1d, dropout2d
 from .encoding import embedding, one_hot
@@ -59,18 +68,42 @@ from .loss import (
     smooth_l1_loss,
 )
 from .norm import batch_norm, group_norm, instance_norm, layer_norm
-from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_unpool2d
+from .pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
+)
+from .resample import interpolate
 
 __all__ = [
     # convolution
     "conv2d",
     "conv_transpose2d",
     "conv_output_size",
+    "conv1d",
+    "conv_transpose1d",
+    "unfold",
+    "fold",
     # pooling
     "max_pool2d",
     "avg_pool2d",
     "adaptive_avg_pool2d",
     "max_unpool2d",
+    "max_pool1d",
+    "avg_pool1d",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "max_unpool1d",
+    # resampling
+    "interpolate",
     # normalisation, regularisation, layers
     "batch_norm",
     "layer_norm",

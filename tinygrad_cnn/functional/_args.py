@@ -14,6 +14,7 @@ __all__ = [
     "_tensor",
     "_pair",
     "_same_dtype",
+    "_batched",
     "_images",
     "_reduce",
     "_legacy_reduction",
@@ -62,16 +63,24 @@ def _same_dtype(op: str, **tensors: Tensor | None) -> None:
             )
 
 
-def _images(x: Any, op: str) -> tuple[Tensor, bool]:
-    """(N, C, H, W) input, or (C, H, W) turned into a batch of one (returns ``unbatched``)."""
+def _batched(x: Any, op: str, layout: str) -> tuple[Tensor, bool]:
+    """A float input of the unbatched ``layout`` (e.g. ``"C, H, W"``) with a batch axis in
+    front, or without one and given a batch of one (returns ``unbatched``)."""
     x = _tensor(x, "input", op)
-    if x.ndim not in (3, 4):
+    n = layout.count(",") + 1
+    if x.ndim not in (n, n + 1):
         raise RuntimeError(
-            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}"
+            f"{op}: expected a {n}-D ({layout}) or {n + 1}-D (N, {layout}) input, got shape "
+            f"{x.shape}"
         )
     if x.dtype.kind != "f":
         raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
-    return (x.unsqueeze(0), True) if x.ndim == 3 else (x, False)
+    return (x.unsqueeze(0), True) if x.ndim == n else (x, False)
+
+
+def _images(x: Any, op: str) -> tuple[Tensor, bool]:
+    """(N, C, H, W) input, or (C, H, W) turned into a batch of one (returns ``unbatched``)."""
+    return _batched(x, op, "C, H, W")
 
 
 def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:

@@ -1,8 +1,10 @@
-"""Pooling: max (with indices and unpooling), average, adaptive average."""
+"""Pooling: max (with indices and unpooling), average, adaptive average and adaptive max, in
+2-D and 1-D."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -11,8 +13,20 @@ from ..ops.im2col import output_size
 from ..ops.pool import MaxPool2d, MaxUnpool2d, PoolGather, WindowSum, max_pool
 from ..tensor import Tensor
 from ._args import IntPair, _images, _pair, _tensor
+from .conv import _signals, _single
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_unpool2d"]
+__all__ = [
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "max_unpool2d",
+    "max_pool1d",
+    "avg_pool1d",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "max_unpool1d",
+]
 
 
 def _pool_geometry(
@@ -214,4 +228,182 @@ def max_unpool2d(
                 f"{out_hw[0] * out_hw[1]} positions"
             )
     out = MaxUnpool2d.apply(x, idx, out_hw=out_hw)
+    return out.squeeze(0) if unbatched else out
+
+
+# ------------------------------------------------------------------ 1-D pooling, adaptive max
+# The 1-D forms pool a height-1 image (N, C, 1, L) with the 2-D primitives.
+
+
+def _pool1d_args(op, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Checked (kernel, stride, padding, dilation) ints for a 1-D pooling of x (N, C, L)."""
+    k = _single(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None or stride == [] or stride == () else _single(stride, "stride", op, 1)
+    p = _single(padding, "padding", op, 0)
+    d = _single(dilation, "dilation", op, 1)
+    if p > k // 2:
+        raise ValueError(f"{op}: padding {p} should be at most half of the kernel size {k}")
+    if output_size(x.shape[2], k, s, p, d, ceil_mode) < 1:
+        raise RuntimeError(
+            f"{op}: kernel size {k} (dilation {d}) is larger than the padded input (input "
+            f"shape {x.shape}, padding {p}); the output would be empty"
+        )
+    return k, s, p, d
+
+
+def max_pool1d(
+    input: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Maximum over each window of (N, C, L) or (C, L); ``stride`` defaults to
+    ``kernel_size``; padding counts as −∞. With ``return_indices`` also the int64 position of
+    each maximum along L."""
+    op = "max_pool1d"
+    x, unbatched = _signals(input, op)
+    k, s, p, d = _pool1d_args(op, x, kernel_size, stride, padding, dilation, ceil_mode)
+    out = max_pool2d(x.unsqueeze(2), (1, k), (1, s), (0, p), (1, d), ceil_mode, return_indices)
+    if return_indices:  # flat positions row·L + col in a one-row plane: the column
+        values, idx = out[0].squeeze(2), out[1].squeeze(2)
+        return (values.squeeze(0), idx.squeeze(0)) if unbatched else (values, idx)
+    out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """Mean over each window of (N, C, L) or (C, L); ``stride`` defaults to ``kernel_size``;
+    zero padding, counted in the divisor when ``count_include_pad`` (the default)."""
+    op = "avg_pool1d"
+    x, unbatched = _signals(input, op)
+    k, s, p, _ = _pool1d_args(op, x, kernel_size, stride, padding, 1, ceil_mode)
+    out = avg_pool2d(x.unsqueeze(2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad)
+    out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _output_length(output_size: Any, n: int, op: str) -> int:
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 1:
+            raise ValueError(f"{op}: output_size must be an int or a 1-tuple, got {output_size!r}")
+        output_size = output_size[0]
+    if output_size is None:
+        return n
+    if isinstance(output_size, bool) or not isinstance(output_size, (int, np.integer)):
+        raise TypeError(f"{op}: output_size must be an int, got {output_size!r}")
+    if output_size < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    return int(output_size)
+
+
+def _output_hw(output_size: Any, hw: tuple[int, int], op: str) -> tuple[int, int]:
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size, output_size)
+    sizes = tuple(output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    return tuple(_output_length(o, n, op) for o, n in zip(sizes, hw, strict=True))
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int | Sequence[int]) -> Tensor:
+    """Average pooling of (N, C, L) or (C, L) to length ``output_size``: output i averages
+    inputs floor(i·L/OL) .. ceil((i+1)·L/OL) − 1."""
+    op = "adaptive_avg_pool1d"
+    x, unbatched = _signals(input, op)
+    OL = _output_length(output_size, x.shape[2], op)
+    out = adaptive_avg_pool2d(x.unsqueeze(2), (1, OL)).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_bounds(n: int, o: int) -> list[tuple[int, int]]:
+    """The (start, end) input range of each of the o adaptive windows over n inputs."""
+    return [((i * n) // o, -((-(i + 1) * n) // o)) for i in range(o)]
+
+
+def _adaptive_argmax(xp, x, out_hw):
+    """Flat positions (row·W + col) of each adaptive window's first maximum, (N, C, OH, OW)."""
+    N, C, H, W = x.shape
+    OH, OW = out_hw
+    idx = xp.empty((N, C, OH, OW), dtype=np.int64)
+    for i, (r0, r1) in enumerate(_adaptive_bounds(H, OH)):
+        for j, (c0, c1) in enumerate(_adaptive_bounds(W, OW)):
+            window = x[:, :, r0:r1, c0:c1].reshape(N, C, -1)
+            k = window.argmax(axis=2)  # the first maximum in scan order
+            nan = xp.isnan(window)
+            if nan.any():  # as in PyTorch, a NaN wins: the last one in scan order
+                last = window.shape[2] - 1 - nan[:, :, ::-1].argmax(axis=2)
+                k = xp.where(nan.any(axis=2), last, k)
+            idx[:, :, i, j] = (r0 + k // (c1 - c0)) * W + c0 + k % (c1 - c0)
+    return idx
+
+
+def adaptive_max_pool2d(
+    input: Tensor, output_size: IntPair | Sequence[int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Max pooling of (N, C, H, W) or (C, H, W) to a fixed (OH, OW) (an int for both; None
+    keeps the input size); window (i, j) covers rows floor(i·H/OH) .. ceil((i+1)·H/OH) − 1 and
+    likewise columns. With ``return_indices`` also the int64 flat position (row·W + col) of
+    each maximum. The gradient goes to that one input (a gather, differentiable again)."""
+    op = "adaptive_max_pool2d"
+    x, unbatched = _images(input, op)
+    N, C, H, W = x.shape
+    OH, OW = _output_hw(output_size, (H, W), op)
+    idx = _adaptive_argmax(x.xp, x._data, (OH, OW))
+    flat = Tensor(idx)
+    out = x.reshape(N, C, H * W).gather(2, flat.reshape(N, C, OH * OW)).reshape(N, C, OH, OW)
+    if unbatched:
+        out, flat = out.squeeze(0), flat.squeeze(0)
+    return (out, flat) if return_indices else out
+
+
+def adaptive_max_pool1d(
+    input: Tensor, output_size: int | Sequence[int], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Max pooling of (N, C, L) or (C, L) to length ``output_size`` (windows as in
+    ``adaptive_avg_pool1d``); with ``return_indices`` also the position of each maximum."""
+    op = "adaptive_max_pool1d"
+    x, unbatched = _signals(input, op)
+    OL = _output_length(output_size, x.shape[2], op)
+    out, idx = adaptive_max_pool2d(x.unsqueeze(2), (1, OL), return_indices=True)
+    out, idx = out.squeeze(2), idx.squeeze(2)
+    if unbatched:
+        out, idx = out.squeeze(0), idx.squeeze(0)
+    return (out, idx) if return_indices else out
+
+
+def max_unpool1d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """Inverse of ``max_pool1d(..., return_indices=True)`` on (N, C, L) or (C, L): each value
+    is written at its index in a zero output of length (L − 1)·stride − 2·padding +
+    kernel_size, unless ``output_size`` says."""
+    op = "max_unpool1d"
+    x, unbatched = _signals(input, op)
+    idx = _tensor(indices, "indices", op)
+    k = _single(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None else _single(stride, "stride", op, 1)
+    p = _single(padding, "padding", op, 0)
+    if output_size is None:
+        length = (x.shape[2] - 1) * s - 2 * p + k
+    else:
+        length = int(tuple(output_size)[-1])
+    if unbatched:
+        idx = idx.unsqueeze(0)
+    out = max_unpool2d(x.unsqueeze(2), idx.unsqueeze(2), (1, k), (1, s), (0, p), (1, length))
+    out = out.squeeze(2)
     return out.squeeze(0) if unbatched else out

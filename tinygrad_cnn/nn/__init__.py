@@ -33,6 +33,17 @@ from .activation import (
     Threshold,
 )
 from .containers import ModuleDict, ParameterDict, ParameterList, Unflatten
+from .conv_pool_1d import (
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    Conv1d,
+    ConvTranspose1d,
+    MaxPool1d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+)
 from .distance import CosineSimilarity, PairwiseDistance
 from .layers import (
     GELU,
@@ -70,6 +81,19 @@ from .loss import (
 )
 from .module import IncompatibleKeys, Module, Parameter
 from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
+from .padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
+from .resampling import Fold, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .sparse import Embedding
 
 # the import system finds submodules in sys.modules: registering the one functional module under
@@ -148,4 +172,31 @@ __all__ = [
     # distances
     "CosineSimilarity",
     "PairwiseDistance",
+    # convolution and pooling (1-D, adaptive max, unpooling)
+    "Conv1d",
+    "ConvTranspose1d",
+    "MaxPool1d",
+    "AvgPool1d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    # resampling and sliding blocks
+    "Upsample",
+    "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",
+    "Unfold",
+    "Fold",
+    # padding
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "CircularPad1d",
+    "CircularPad2d",
 ]

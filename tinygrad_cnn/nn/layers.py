@@ -184,10 +184,11 @@ class _ConvNd(Module):
             )
 
     def _check_input(self, x: Tensor) -> None:
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
+        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
             raise RuntimeError(
-                f"{self._layer_name}: expected input (N, {self.in_channels}, H, W), got shape "
-                f"{x.shape} (weight shape {self.weight.shape})"
+                f"{self._layer_name}: expected input (N, {self.in_channels}, H, W) or "
+                f"({self.in_channels}, H, W), got shape {x.shape} (weight shape "
+                f"{self.weight.shape})"
             )
 
     def reset_parameters(self) -> None:
@@ -222,8 +223,9 @@ class Conv2d(_ConvNd):
 
     weight ``(out_channels, in_channels / groups, KH, KW)``; bias ``(out_channels,)``.
     ``padding``: int, pair, ``"same"`` or ``"valid"`` (default 0). ``padding_mode``: ``"zeros"``
-    (default) or ``"circular"`` (periodic boundaries: the image is wrapped on a torus, so the
-    convolution commutes with translations — what a periodic lattice needs)."""
+    (default), ``"reflect"`` (mirror at the border), ``"replicate"`` (repeat the edge) or
+    ``"circular"`` (periodic boundaries: the image is wrapped on a torus, so the convolution
+    commutes with translations — what a periodic lattice needs)."""
 
     _layer_name = "Conv2d"
 
@@ -240,9 +242,10 @@ class Conv2d(_ConvNd):
         padding_mode: str = "zeros",
     ) -> None:
         self._check_groups(in_channels, out_channels, groups)
-        if padding_mode not in ("zeros", "circular"):
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(
-                f"Conv2d: padding_mode must be 'zeros' or 'circular', got {padding_mode!r}"
+                "Conv2d: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
+                f"got {padding_mode!r}"
             )
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
@@ -257,8 +260,8 @@ class Conv2d(_ConvNd):
         self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", "Conv2d")
         self.padding_mode = padding_mode
 
-    def _circular_pad(self, x: Tensor) -> Tensor:
-        """Wrap-around padding as (left, right, top, bottom) for Tensor.pad."""
+    def _mode_pad(self, x: Tensor) -> Tensor:
+        """The ``padding_mode`` padding, (left, right, top, bottom), done by ``F.pad``."""
         if self.padding == "valid":
             return x
         if self.padding == "same":
@@ -269,12 +272,12 @@ class Conv2d(_ConvNd):
         else:
             ph, pw = self.padding
             pads = [pw, pw, ph, ph]
-        return x.pad(pads, mode="circular") if any(pads) else x
+        return F.pad(x, pads, mode=self.padding_mode) if any(pads) else x
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
-        if self.padding_mode == "circular":
-            x = self._circular_pad(x)
+        if self.padding_mode != "zeros":
+            x = self._mode_pad(x)
             padding: Any = 0
         else:
             padding = self.padding
@@ -381,13 +384,8 @@ class MaxPool2d(_Pool2d):
             self.return_indices,
         )
 
-    def extra_repr(self) -> str:
-        s = self._window_repr()
-        if self.dilation not in (1, (1, 1)):
-            s += f", dilation={self.dilation}"
-        if self.ceil_mode:
-            s += ", ceil_mode=True"
-        return s
+    def extra_repr(self) -> str:  # PyTorch's: every option
+        return self._window_repr() + f", dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
 
 class AvgPool2d(_Pool2d):
@@ -421,13 +419,8 @@ class AvgPool2d(_Pool2d):
             self.divisor_override,
         )
 
-    def extra_repr(self) -> str:
-        s = self._window_repr()
-        if self.ceil_mode:
-            s += ", ceil_mode=True"
-        if not self.count_include_pad:
-            s += ", count_include_pad=False"
-        return s
+    def extra_repr(self) -> str:  # PyTorch's: the window only
+        return self._window_repr()
 
 
 class AdaptiveAvgPool2d(Module):

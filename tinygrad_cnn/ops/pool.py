@@ -91,7 +91,8 @@ def max_pool(xp, x, kernel, stride, padding, dilation):
 
     The maximum is a running ``maximum`` over the offset views (a reshape + ``max`` over two
     strided axes is many times slower in NumPy). The offset is the first one (scan order) equal
-    to the maximum: idx = Σ_k [no offset ≤ k matched], counted with boolean ops only."""
+    to the maximum: idx = Σ_k [no offset ≤ k matched], counted with boolean ops only. A window
+    holding NaN has the maximum NaN and points at its last NaN (PyTorch's rule)."""
     out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
     views = window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=-np.inf)
     out = workspace_empty(xp, views[0].shape, x.dtype)
@@ -108,6 +109,10 @@ def max_pool(xp, x, kernel, stride, padding, dilation):
         for v in views[1:-1]:
             unmatched &= v != out
             idx += unmatched
+        nan = xp.isnan(out)
+        if nan.any():  # a NaN matches nothing above; as in PyTorch, the last NaN wins
+            for k, v in enumerate(views):
+                idx[nan & xp.isnan(v)] = k
     return out, idx
 
 
