@@ -42,6 +42,8 @@ from .contraction import bmm, cdist, dot, einsum, matmul, meshgrid, mm, mv, tens
 from .creation import (
     arange,
     as_tensor,
+    empty,
+    empty_like,
     eye,
     from_dlpack,
     from_numpy,
@@ -57,6 +59,7 @@ from .creation import (
     randint,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
@@ -237,6 +240,30 @@ from .sorting import (
     topk,
 )
 from .tensor import Tensor, cat, chunk, maximum, minimum, split, stack, where
+from .tensor_functions import (
+    broadcast_to,
+    concat,
+    concatenate,
+    flatten,
+    floor_divide,
+    hstack,
+    is_floating_point,
+    log_softmax,
+    logsumexp,
+    mean,
+    permute,
+    ravel,
+    reshape,
+    softmax,
+    squeeze,
+    std,
+    sum,
+    t,
+    transpose,
+    unsqueeze,
+    var,
+    vstack,
+)
 
 __version__ = "0.1.0"
 
@@ -253,6 +280,9 @@ __all__ = [
     "rand",
     "randn",
     "randint",
+    "randperm",
+    "empty",
+    "empty_like",
     "zeros_like",
     "ones_like",
     "full_like",
@@ -470,4 +500,29 @@ __all__ += [
     "threshold",
     "true_divide",
     "trunc",
+]
+# Tensor methods of shape, reduction and softmax as functions (tinygrad_cnn/tensor_functions.py)
+__all__ += [
+    "flatten",
+    "reshape",
+    "squeeze",
+    "unsqueeze",
+    "transpose",
+    "permute",
+    "t",
+    "ravel",
+    "broadcast_to",
+    "sum",
+    "mean",
+    "var",
+    "std",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "floor_divide",
+    "is_floating_point",
+    "concat",
+    "concatenate",
+    "hstack",
+    "vstack",
 ]

@@ -34,6 +34,9 @@ __all__ = [
     "rand",
     "randn",
     "randint",
+    "randperm",
+    "empty",
+    "empty_like",
     "zeros_like",
     "ones_like",
     "full_like",
@@ -144,6 +147,12 @@ def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _make(np.zeros(shape, d), None, device, requires_grad)
 
 
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor to be filled in; here its values are zeros (PyTorch leaves them undefined)."""
+    shape, d = _size(size, "empty"), _dtype(dtype, "empty")
+    return _make(np.zeros(shape, d), None, device, requires_grad)
+
+
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     shape, d = _size(size, "ones"), _dtype(dtype, "ones")
     return _make(np.ones(shape, d), None, device, requires_grad)
@@ -223,6 +232,12 @@ def randint(low, high=None, size=(), dtype=np.int64, device=None) -> Tensor:
     return _make(default_rng().integers(low, high, size=shape), dtype, device, False)
 
 
+def randperm(n, dtype=np.int64, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of 0 .. n − 1 (int64 unless ``dtype`` says otherwise)."""
+    (n,) = _size((n,), "randperm")
+    return _make(default_rng().permutation(n), _dtype(dtype, "randperm"), device, requires_grad)
+
+
 # ---------------------------------------------------------------- like another tensor
 def zeros_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
     return zeros(
@@ -256,3 +271,7 @@ def randn_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tenso
     return randn(
         x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
     )
+
+
+def empty_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros_like(x, dtype=dtype, device=device, requires_grad=requires_grad)

@@ -281,7 +281,10 @@ class Tensor:
 
     def item(self):
         if self.numel() != 1:
-            raise ValueError(f"item: only one-element tensors can be converted, shape {self.shape}")
+            raise RuntimeError(  # PyTorch's category
+                f"item: only one-element tensors can be converted to a Python number, "
+                f"got {self.numel()} elements, shape {self.shape}"
+            )
         return self.numpy().reshape(()).item()
 
     def __float__(self) -> float:
@@ -693,17 +696,18 @@ class Tensor:
 
     def var(
         self,
-        axis=None,
+        dim=None,
+        unbiased: bool | None = None,
         keepdim: bool = False,
         *,
-        dim=None,
-        correction: int = 1,
-        unbiased: bool | None = None,
+        correction: int | None = None,
+        axis=None,
     ) -> Tensor:
-        """Variance; ``correction=1`` (the default, as in PyTorch) divides by n − 1."""
-        if unbiased is not None:
-            correction = int(unbiased)
-        axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "var")
+        """Variance; ``correction=1`` (the default, as in PyTorch) divides by n − 1. PyTorch's
+        signatures: ``var(dim, unbiased, keepdim)``, ``var(dim, keepdim=..., correction=...)``
+        and ``var(unbiased)``."""
+        dim, correction = _variance_args(dim, unbiased, correction, axis, "var")
+        axes = R.normalize_axes(dim, self.ndim, "var")
         count = math.prod(self.shape[a] for a in axes)
         x = self._float()
         centred = x - x.mean(axes, keepdim=True)
@@ -711,16 +715,18 @@ class Tensor:
 
     def std(
         self,
-        axis=None,
+        dim=None,
+        unbiased: bool | None = None,
         keepdim: bool = False,
         *,
-        dim=None,
-        correction: int = 1,
-        unbiased: bool | None = None,
+        correction: int | None = None,
+        axis=None,
     ) -> Tensor:
-        """Standard deviation; its gradient is 0 where the spread is 0 (as PyTorch), not NaN."""
-        R.normalize_axes(dim if dim is not None else axis, self.ndim, "std")  # errors name std
-        var = self.var(axis, keepdim, dim=dim, correction=correction, unbiased=unbiased)
+        """Standard deviation (the arguments of ``var``); its gradient is 0 where the spread is
+        0 (as PyTorch), not NaN."""
+        dim, correction = _variance_args(dim, unbiased, correction, axis, "std")
+        R.normalize_axes(dim, self.ndim, "std")  # errors name std
+        var = self.var(dim, keepdim=keepdim, correction=correction)
         return MX.StdSqrt.apply(var)
 
     def _shift_for_exp(self, axes: tuple[int, ...]) -> Tensor:
@@ -770,7 +776,15 @@ class Tensor:
                 f"reshape: invalid shape {shape} (one -1 at most, other sizes non-negative) "
                 f"for input of shape {self.shape}"
             )
-        target = self._data.reshape(shape).shape if -1 in shape else shape
+        target = shape
+        if -1 in shape:
+            known = math.prod(n for n in shape if n != -1)
+            if known == 0 or self.numel() % known:
+                raise RuntimeError(
+                    f"reshape: shape {tuple(shape)} is invalid for input of shape {self.shape} "
+                    f"({self.numel()} elements)"
+                )
+            target = tuple(self.numel() // known if n == -1 else n for n in shape)
         if math.prod(target) != self.numel():
             raise RuntimeError(
                 f"reshape: shape {tuple(shape)} is invalid for input of shape {self.shape}"
@@ -1831,6 +1845,61 @@ class Tensor:
         ``tinygrad_cnn.dot``."""
         return _products.dot(self, other)
 
+    # ---------------------------------------------------------------- everyday PyTorch idioms
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix; a 0-d or 1-d tensor as it is (as PyTorch)."""
+        if self.ndim > 2:
+            raise RuntimeError(
+                f"t: expects a tensor with <= 2 dimensions, but got {self.ndim}-d "
+                f"(shape {self.shape}); use transpose(dim0, dim1) or permute"
+            )
+        return self.transpose(0, 1) if self.ndim == 2 else self.view(self.shape)
+
+    def ravel(self) -> Tensor:
+        return self.reshape(-1)
+
+    def ndimension(self) -> int:
+        return self.ndim
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """``self // other``: the quotient rounded down (integers stay integers)."""
+        return self.div(other, rounding_mode="floor")
+
+    def __floordiv__(self, other):
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other):
+        return self._lift(other).floor_divide(self)
+
+    def __mod__(self, other):
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        return self._lift(other).remainder(self)
+
+    def __abs__(self):
+        return self.abs()
+
+    def __pos__(self):
+        return self
+
+    def __xor__(self, other):
+        return self._compare(other, lambda a, b: a ^ b)
+
+    def __rand__(self, other):
+        return self._compare(other, lambda a, b: b & a)
+
+    def __ror__(self, other):
+        return self._compare(other, lambda a, b: b | a)
+
     # ---------------------------------------------------------------- display
 
     def __repr__(self) -> str:
@@ -1921,6 +1990,22 @@ def _to_args(op: str, args: tuple, device: Any, dtype: Any) -> tuple[str | None,
                 f"got {dtype!r}"
             ) from None
     return device, dtype
+
+
+def _variance_args(dim: Any, unbiased: Any, correction: Any, axis: Any, op: str):
+    """``(dim, correction)`` from PyTorch's ways of calling ``var``/``std``: ``(dim, unbiased,
+    keepdim)``, ``(dim, correction=c)``, ``(unbiased)``; ``axis`` is another name for dim."""
+    if isinstance(dim, bool):  # var(False): the unbiased flag, over every dim
+        dim, unbiased = None, dim
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}")
+        dim = axis
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{op}: give unbiased={unbiased!r} or correction={correction!r}, not both")
+    if unbiased is not None:
+        return dim, int(bool(unbiased))
+    return dim, 1 if correction is None else correction
 
 
 def _shape_arg(shape: tuple, op: str = "shape") -> tuple[int, ...]:

@@ -45,6 +45,10 @@ __all__ = [
     "NLLLoss",
     "MSELoss",
     "BCEWithLogitsLoss",
+    "BCELoss",
+    "L1Loss",
+    "SmoothL1Loss",
+    "HuberLoss",
 ]
 
 
@@ -754,6 +758,47 @@ class BCEWithLogitsLoss(_Loss):
         if self.pos_weight is not None:
             kwargs["pos_weight"] = self.pos_weight
         return F.binary_cross_entropy_with_logits(input, target, **kwargs)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error (``reduction="mean"``), or its sum, or per element."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """½d²/β where |d| < β, |d| − ½β elsewhere (d = input − target), reduced."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """½d² where |d| < δ, δ·(|d| − ½δ) elsewhere (d = input − target), reduced."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities in [0, 1] (after a sigmoid), optionally weighted;
+    ``BCEWithLogitsLoss`` takes the logits and is the stable choice."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 # ---------------------------------------------------------------------------- containers
