@@ -1015,6 +1015,252 @@ IDIOMS = [
     """,
         prelude=MLP,
     ),
+    _i(
+        "custom_dataset_default_collate",
+        """
+        class Pairs(data.Dataset):
+            def __len__(self):
+                return 5
+
+            def __getitem__(self, i):
+                return torch.tensor(XS[i]), int(YS[i]), XS[i] * 2, bool(i % 2)
+
+        loader = data.DataLoader(Pairs(), batch_size=2)
+        batch = next(iter(loader))
+        r = (batch, [type(b).__name__ for b in batch], len(loader.dataset), len(loader))
+    """,
+    ),
+    _i(
+        "collate_python_floats",
+        """
+        r = data.default_collate([(0.5, 1), (1.5, 0)])
+    """,
+        differs="Python floats collate to the default dtype (float32), PyTorch's to float64",
+    ),
+    _i(
+        "collate_named_tuples",
+        """
+        from collections import namedtuple
+
+        Sample = namedtuple("Sample", ["x", "y"])
+        batch = data.default_collate([Sample(torch.tensor(V), 1), Sample(torch.tensor(V), 2)])
+        r = (type(batch).__name__, batch.x, batch.y)
+    """,
+    ),
+    _i(
+        "dataloader_of_dict_samples",
+        """
+        class Named(data.Dataset):
+            def __len__(self):
+                return 4
+
+            def __getitem__(self, i):
+                return {"x": torch.tensor(XS[i]), "y": torch.tensor(YS[i])}
+
+        r = [b for b in data.DataLoader(Named(), batch_size=3)]
+    """,
+    ),
+    # ------------------------------------------------------------ more of a course
+    _i(
+        "elementwise_max_min_of_two_tensors",
+        """
+        a, b = torch.tensor(M), torch.tensor(M[::-1].copy())
+        r = (torch.max(a, b), torch.min(a, b), torch.max(a, dim=0), torch.min(a, 1, keepdim=True),
+             torch.argmax(a), torch.argmin(a, dim=1))
+    """,
+    ),
+    _i(
+        "comparison_counts",
+        """
+        _, pred = out.max(1)
+        r = (torch.sum(pred == y), pred.eq(y).sum(), (pred == y).float().sum(), (pred != y).any())
+    """,
+        prelude=OUT,
+    ),
+    _i("sum_axis_alias", "x = torch.tensor(XS)\nr = (x.sum(axis=1), x.mean(axis=0))"),
+    _i(
+        "ising_periodic_energy",
+        """
+        s = torch.tensor(np.where(SQ > 0, 1.0, -1.0).astype(np.float32))
+        e = -(s * (torch.roll(s, 1, dims=0) + torch.roll(s, 1, dims=1))).sum()
+        m = s.mean().abs()
+        flips = torch.randint(0, 2, (4, 4)) * 2 - 1
+        r = (e, m, s.sum(dim=(0, 1)), flips.shape, flips.dtype)
+    """,
+    ),
+    _i(
+        "circular_padding_conv",
+        """
+        s = torch.tensor(SQ).view(1, 1, 5, 5)
+        k = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]).view(1, 1, 3, 3)
+        r = (F.conv2d(F.pad(s, (1, 1, 1, 1), mode="circular"), k), F.pad(s, (1, 2)).shape,
+             F.pad(s, (1, 1, 1, 1), value=-1.0)[0, 0, 0])
+    """,
+    ),
+    _i(
+        "conv_options",
+        """
+        x, w = torch.tensor(IMGS), torch.tensor(CW)
+        r = (F.conv2d(x, w, stride=2, padding=1), F.conv2d(x, w, padding="same"),
+             F.conv2d(x, w), nn.Conv2d(3, 4, 3, bias=False).bias,
+             nn.Conv2d(3, 4, kernel_size=(3, 5)).weight.shape)
+    """,
+    ),
+    _i(
+        "channel_dim_for_conv_input",
+        """
+        img = torch.tensor(SQ)
+        r = (img.unsqueeze(0).unsqueeze(0).shape, img[None, None].float().shape,
+             img.view(1, 1, *img.shape).shape)
+    """,
+    ),
+    _i(
+        "linspace_column_and_meshgrid",
+        """
+        t = torch.linspace(-1, 1, 5).view(-1, 1)
+        gx, gy = torch.meshgrid(torch.arange(3), torch.arange(2), indexing="ij")
+        r = (t, gx, gy, torch.exp(-t ** 2), torch.sign(t))
+    """,
+    ),
+    _i(
+        "clone_detach_and_new_tensors",
+        """
+        w = torch.tensor(M, requires_grad=True)
+        a, b = w.detach().clone(), w.clone().detach()
+        r = (a, b, w.new_zeros(2, 3), w.new_ones((2,)), w.new_full((2,), 4.0),
+             w.new_tensor([1, 2]), w.clone().requires_grad)
+    """,
+    ),
+    _i(
+        "init_functions_shapes",
+        """
+        torch.manual_seed(0)
+        w = torch.empty(4, 3)
+        nn.init.kaiming_normal_(w, nonlinearity="relu")
+        v = torch.empty(4, 3)
+        nn.init.xavier_uniform_(v)
+        b = torch.empty(4)
+        nn.init.zeros_(b)
+        c = nn.init.constant_(torch.empty(2), 0.5)
+        r = (w, v, b, c)
+    """,
+        shape_only=True,
+    ),
+    _i(
+        "module_apply_init",
+        """
+        def init_weights(m):
+            if isinstance(m, nn.Linear):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+        model.apply(init_weights)
+        r = (model(xs), [p for p in model.parameters()])
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "module_list_and_ordered_sequential",
+        """
+        from collections import OrderedDict
+
+        seq = nn.Sequential(OrderedDict([("fc", nn.Linear(3, 2)), ("act", nn.Tanh())]))
+        layers = nn.ModuleList([nn.Linear(3, 3) for _ in range(2)])
+        r = (list(seq.state_dict().keys()), len(layers), type(seq.fc).__name__,
+             [n for n, _ in layers.named_parameters()])
+    """,
+    ),
+    _i(
+        "named_parameters_filter_and_freeze",
+        """
+        for name, p in model.named_parameters():
+            if "bias" in name:
+                p.requires_grad = False
+        trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+        opt = optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)
+        F.cross_entropy(model(xs), ys).backward()
+        opt.step()
+        r = (trainable, model[0].bias.grad, model[0].bias, model[0].weight)
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "zero_grad_on_the_model_and_train_false",
+        """
+        F.cross_entropy(model(xs), ys).backward()
+        model.zero_grad()
+        model.train(False)
+        r = (model[0].weight.grad, model.training)
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "set_lr_by_hand_and_exponential_schedule",
+        """
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        for g in opt.param_groups:
+            g["lr"] = 0.01
+        F.cross_entropy(model(xs), ys).backward()
+        opt.step()
+        sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+        sched.step()
+        r = (model[0].weight, opt.param_groups[0]["lr"])
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "adamw_and_cosine_schedule",
+        """
+        opt = optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+        sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+        lrs = []
+        for _ in range(3):
+            opt.zero_grad()
+            F.cross_entropy(model(xs), ys).backward()
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr()[0])
+        r = (list(model.parameters()), lrs)
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "optimizer_state_dict_keys",
+        """
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        F.cross_entropy(model(xs), ys).backward()
+        opt.step()
+        sd = opt.state_dict()
+        r = (sorted(sd.keys()), sd["param_groups"][0]["lr"], sd["param_groups"][0]["momentum"],
+             len(sd["state"]))
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "capital_tensor_constructor",
+        "r = (torch.Tensor([1, 2]).dtype, torch.Tensor([[1.5]]))",
+        differs="tg.Tensor(data) infers the dtype as tg.tensor does (int64 for ints); "
+        "PyTorch's torch.Tensor always makes the default float dtype",
+    ),
+    _i(
+        "batchnorm1d_and_eval_argmax",
+        """
+        bn = nn.BatchNorm1d(3)
+        h = bn(torch.from_numpy(XS))
+        with torch.no_grad():
+            pred = model(xs).argmax(1)
+        r = (h, bn.running_mean, pred)
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "softmax_module_and_log_softmax_module",
+        """
+        r = (nn.Softmax(dim=1)(out), nn.LogSoftmax(dim=1)(out), nn.Sigmoid()(out), nn.Tanh()(out),
+             nn.LeakyReLU(0.2)(out), nn.GELU()(out), nn.ReLU(inplace=True)(out.clone()))
+    """,
+        prelude=OUT,
+    ),
 ]
 
 
