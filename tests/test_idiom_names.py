@@ -270,3 +270,42 @@ def test_reshape_with_a_size_that_does_not_divide_is_a_runtime_error():
 def test_item_of_many_elements_is_a_runtime_error():
     with pytest.raises(RuntimeError, match=r"item: only one-element tensors .* 6 elements"):
         tg.zeros(6).item()
+
+
+# ---------------------------------------------------------------- formatting, constants, seeds
+
+
+def test_a_0d_tensor_formats_as_its_number():
+    loss = tg.tensor(0.123456, dtype=tg.float64)
+    assert f"{loss:.3f}" == "0.123" and f"{tg.tensor(7):>3d}" == "  7"
+    assert f"{tg.zeros(2)}" == str(tg.zeros(2))
+    with pytest.raises(TypeError):  # as PyTorch: a format spec needs a 0-d tensor
+        f"{tg.zeros(2):.3f}"
+
+
+def test_math_constants():
+    assert (tg.pi, tg.e, tg.inf) == (np.pi, np.e, np.inf) and np.isnan(tg.nan)
+
+
+def test_cuda_manual_seed_all_seeds_the_one_generator():
+    tg.cuda.manual_seed_all(5)
+    a = tg.rand(4).tolist()
+    tg.cuda.manual_seed(5)
+    assert tg.rand(4).tolist() == a
+    tg.manual_seed(5)
+    assert tg.rand(4).tolist() == a
+
+
+def test_dropout2d_module_drops_whole_channels_in_training_only():
+    tg.manual_seed(0)
+    d = nn.Dropout2d(0.5)
+    x = tg.ones(8, 16, 3, 3)
+    y = d(x).numpy()
+    per_map = y.reshape(8, 16, 9)
+    assert set(np.unique(per_map)) <= {0.0, 2.0}
+    assert (per_map.min(-1) == per_map.max(-1)).all()  # each map all zero or all kept
+    assert 0 < (per_map[..., 0] == 0).mean() < 1
+    d.eval()
+    np.testing.assert_array_equal(d(x).numpy(), x.numpy())
+    with pytest.raises(ValueError, match=r"Dropout2d: p must be in \[0, 1\]"):
+        nn.Dropout2d(1.5)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import textwrap
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -280,6 +281,14 @@ IDIOMS = [
         """
         v = torch.tensor(V)
         r = (torch.clamp(v, min=-0.5, max=0.5), v.clamp(min=0), v.clamp(max=1.0))
+    """,
+    ),
+    _i(
+        "division_by_zero_and_log_of_zero_are_silent",
+        """
+        z = torch.zeros(3)
+        r = (torch.tensor([1.0, -1.0, 0.0]) / z, torch.log(z), torch.sqrt(-torch.ones(2)),
+             torch.log(torch.tensor([0.0, 1.0])).isinf().sum())
     """,
     ),
     _i("abs_max_item", "r = torch.tensor(V).abs().max().item()"),
@@ -1261,6 +1270,192 @@ IDIOMS = [
     """,
         prelude=OUT,
     ),
+    _i(
+        "old_style_sgd_through_data",
+        """
+        w = torch.tensor(M, requires_grad=True)
+        (w ** 2).sum().backward()
+        w.data -= 0.1 * w.grad.data
+        w.grad.data.zero_()
+        r = (w, w.grad)
+    """,
+    ),
+    _i(
+        "fill_weights_under_no_grad",
+        """
+        lin = nn.Linear(3, 2)
+        with torch.no_grad():
+            lin.weight.fill_(1.0)
+            lin.bias.zero_()
+        r = lin(torch.from_numpy(XS))
+    """,
+    ),
+    _i(
+        "format_and_python_numbers",
+        """
+        loss = F.cross_entropy(out, y)
+        r = (f"{loss.item():.4f}", f"{loss:.3f}", float(loss) == loss.item(),
+             int(torch.tensor(3)), round(loss.item(), 2))
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "numpy_interop",
+        """
+        a = np.asarray(out)
+        b = np.array(y)
+        r = (a.dtype.name, b.dtype.name, a.shape, out.numpy().tolist() == out.tolist(),
+             torch.tensor([np.float32(1.5), np.float32(2.5)]).dtype)
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "losses_list_mean",
+        """
+        losses = [F.cross_entropy(out[i:i + 2], y[i:i + 2]) for i in range(0, 8, 2)]
+        r = (torch.stack(losses).mean(), sum(losses) / len(losses),
+             torch.tensor([l.item() for l in losses]).mean())
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "one_hot_by_scatter",
+        """
+        r = (torch.zeros(8, 5).scatter_(1, y.view(-1, 1), 1.0),
+             torch.zeros(8, 5).scatter(1, y.unsqueeze(1), 1))
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "masked_select_index_select",
+        """
+        v = torch.tensor(V)
+        r = (v.masked_select(v > 0), out.index_select(0, torch.tensor([0, 2])),
+             out.index_select(1, torch.arange(2)))
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "pairwise_distances_by_broadcasting",
+        """
+        x = torch.tensor(XS)
+        d = (x[:, None, :] - x[None, :, :]).pow(2).sum(-1).sqrt()
+        r = (d, torch.cdist(x, x).shape, x.pow(2).sum(1).sqrt(), torch.isclose(d, d.T).all())
+    """,
+    ),
+    _i(
+        "class_counts",
+        """
+        r = (torch.bincount(y), y.bincount(minlength=6), torch.unique(y),
+             torch.unique(y, return_counts=True))
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "clamped_log_and_math_constants",
+        """
+        p = torch.sigmoid(out)
+        r = (p.clamp(min=1e-7).log(), torch.log(torch.tensor(2.0)), torch.tensor(3.0).sqrt(),
+             torch.pi, torch.e, torch.inf, torch.tensor(float("nan")).isnan())
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "sum_over_dim_lists",
+        """
+        x = torch.tensor(IMGS)
+        r = (x.sum(dim=[1, 2]), x.mean([2, 3]), x.amax(dim=(2, 3)), x.max(dim=1).values.max(),
+             x.nelement() == x.numel(), x.element_size())
+    """,
+    ),
+    _i(
+        "sort_indices_top3",
+        """
+        vals, idx = out.sort(dim=1, descending=True)
+        r = (idx[:, :3], vals[:, 0], out.sort(1, descending=True)[1][:, :3])
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "zero_grad_set_to_none_false_and_requires_grad_",
+        """
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        F.cross_entropy(model(xs), ys).backward()
+        opt.zero_grad(set_to_none=False)
+        grads = [p.grad for p in model.parameters()]
+        model.requires_grad_(False)
+        r = (grads, [p.requires_grad for p in model.parameters()], model(xs).requires_grad)
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "clip_grad_value",
+        """
+        F.cross_entropy(model(xs), ys).backward()
+        nn.utils.clip_grad_value_(model.parameters(), clip_value=0.05)
+        r = [p.grad for p in model.parameters()]
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "seeding_helper",
+        """
+        import random
+
+        def set_seed(seed):
+            random.seed(seed)
+            np.random.seed(seed)
+            torch.manual_seed(seed)
+            torch.cuda.manual_seed_all(seed)
+
+        set_seed(0)
+        a = torch.rand(3)
+        set_seed(0)
+        r = torch.equal(a, torch.rand(3))
+    """,
+    ),
+    _i(
+        "dropout2d_module",
+        """
+        torch.manual_seed(0)
+        d = nn.Dropout2d(0.5)
+        x = torch.tensor(IMGS)
+        y_train = d(x)
+        d.eval()
+        r = (y_train.shape, d(x), (y_train == 0).all(dim=(2, 3)).shape)
+    """,
+    ),
+    _i(
+        "mnist_style_net_shapes",
+        """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(1, 4, 3, 1)
+                self.conv2 = nn.Conv2d(4, 8, 3, 1)
+                self.dropout1 = nn.Dropout(0.25)
+                self.fc1 = nn.Linear(8 * 4 * 4, 16)
+                self.fc2 = nn.Linear(16, 10)
+
+            def forward(self, x):
+                x = F.relu(self.conv1(x))
+                x = F.relu(self.conv2(x))
+                x = F.max_pool2d(x, 2)
+                x = self.dropout1(x)
+                x = torch.flatten(x, 1)
+                x = F.relu(self.fc1(x))
+                return F.log_softmax(self.fc2(x), dim=1)
+
+        torch.manual_seed(0)
+        net = Net()
+        x = torch.randn(2, 1, 12, 12)
+        out = net(x)
+        loss = F.nll_loss(out, torch.tensor([3, 7]))
+        loss.backward()
+        r = (out, loss, [p.grad for p in net.parameters()])
+    """,
+        shape_only=True,
+    ),
 ]
 
 
@@ -1350,7 +1545,10 @@ def run(idiom: Idiom, lib, folder) -> dict:
         **{k: v.copy() for k, v in INPUTS.items()},
     }
     try:
-        exec(compile(idiom.code, f"<idiom {idiom.name}>", "exec"), names)
+        with warnings.catch_warnings():
+            if lib is tg:  # NumPy's warnings for x/0, log(0), ... where PyTorch is silent
+                warnings.simplefilter("error", RuntimeWarning)
+            exec(compile(idiom.code, f"<idiom {idiom.name}>", "exec"), names)
     except Exception as e:  # the error is part of the result
         return {"error": e}
     return {"r": names.get("r", _NO_RESULT)}

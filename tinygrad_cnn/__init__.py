@@ -22,6 +22,8 @@ the data sets in ``tinygrad_cnn.data`` (also ``tinygrad_cnn.utils.data``); ``gra
 
 from __future__ import annotations
 
+from math import e, inf, nan, pi
+
 from . import (
     autograd,
     cuda,
@@ -502,7 +504,12 @@ __all__ += [
     "trunc",
 ]
 # Tensor methods of shape, reduction and softmax as functions (tinygrad_cnn/tensor_functions.py)
+# and the constants torch.pi, torch.e, torch.inf, torch.nan
 __all__ += [
+    "pi",
+    "e",
+    "inf",
+    "nan",
     "flatten",
     "reshape",
     "squeeze",

@@ -1455,13 +1455,12 @@ class Tensor:
                 f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
             )
         b = self._lift(other)
+        integers = self.dtype.kind in "iub" and b.dtype.kind in "iub"
+        if integers and not bool(b._data.all()):
+            raise RuntimeError("div: integer division by zero (ZeroDivisionError)")
         q = self / b
         q = q.trunc() if rounding_mode == "trunc" else q.floor()
-        if self.dtype.kind in "iub" and b.dtype.kind in "iub":
-            if not bool(b._data.all()):
-                raise RuntimeError("div: integer division by zero (ZeroDivisionError)")
-            q = q.to(np.promote_types(self.dtype, b.dtype))
-        return q
+        return q.to(np.promote_types(self.dtype, b.dtype)) if integers else q
 
     divide = true_divide = div
 
@@ -1899,6 +1898,12 @@ class Tensor:
 
     def __ror__(self, other):
         return self._compare(other, lambda a, b: b | a)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as in PyTorch."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return super().__format__(spec)
 
     # ---------------------------------------------------------------- display
 

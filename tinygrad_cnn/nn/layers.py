@@ -46,6 +46,7 @@ __all__ = [
     "MSELoss",
     "BCEWithLogitsLoss",
     "BCELoss",
+    "Dropout2d",
     "L1Loss",
     "SmoothL1Loss",
     "HuberLoss",
@@ -567,8 +568,9 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0.0 <= _number(p, "p", "Dropout") <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        name = type(self).__name__
+        if not 0.0 <= _number(p, "p", name) <= 1.0:
+            raise ValueError(f"{name}: p must be in [0, 1], got {p}")
         self.p = float(p)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -576,6 +578,14 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace=False"
+
+
+class Dropout2d(Dropout):
+    """Channel dropout for (N, C, H, W) or (C, H, W): in training, zero whole feature maps with
+    probability ``p`` and scale the rest by 1/(1−p); in eval, the identity."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training)
 
 
 # ---------------------------------------------------------------------------- activations
