@@ -309,3 +309,29 @@ def test_dropout2d_module_drops_whole_channels_in_training_only():
     np.testing.assert_array_equal(d(x).numpy(), x.numpy())
     with pytest.raises(ValueError, match=r"Dropout2d: p must be in \[0, 1\]"):
         nn.Dropout2d(1.5)
+
+
+# ---------------------------------------------------------------- unflatten
+
+
+@given(st.data())
+def test_unflatten_undoes_flatten(data):
+    x = data.draw(tensors((2, 12)))
+    a = x.numpy()
+    np.testing.assert_array_equal(x.unflatten(1, (3, 4)).numpy(), a.reshape(2, 3, 4))
+    np.testing.assert_array_equal(x.unflatten(-1, (2, -1, 3)).numpy(), a.reshape(2, 2, 2, 3))
+    np.testing.assert_array_equal(nn.Unflatten(1, (4, 3))(x).numpy(), a.reshape(2, 4, 3))
+    _check_grads(lambda v: v.unflatten(1, (6, 2)).sum(-1) * v[:, :6], x)
+    assert "dim=1, unflattened_size=(4, 3)" in repr(nn.Unflatten(1, [4, 3]))
+
+
+def test_unflatten_errors_name_the_sizes_and_the_dimension():
+    x = tg.zeros(2, 12)
+    with pytest.raises(RuntimeError, match=r"unflatten: sizes \(5, -1\) do not multiply .* 12"):
+        x.unflatten(1, (5, -1))
+    with pytest.raises(RuntimeError, match=r"unflatten: sizes \(3, 3\) do not multiply"):
+        x.unflatten(1, (3, 3))
+    with pytest.raises(RuntimeError, match=r"unflatten: sizes \(-1, -1\)"):
+        x.unflatten(1, (-1, -1))
+    with pytest.raises(IndexError, match=r"unflatten: dimension out of range"):
+        x.unflatten(2, (3, 4))

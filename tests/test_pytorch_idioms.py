@@ -1456,6 +1456,126 @@ IDIOMS = [
     """,
         shape_only=True,
     ),
+    # ------------------------------------------------------------ modules and autograd, more
+    _i(
+        "custom_module_with_parameter_and_buffer",
+        """
+        class Scale(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w = nn.Parameter(torch.tensor(V))
+                self.register_buffer("count", torch.zeros(1))
+
+            def forward(self, x):
+                self.count += 1
+                return x * self.w
+
+        m = Scale()
+        o = m(torch.ones(6))
+        o.sum().backward()
+        r = (o, m.w.grad, m.count, list(m.state_dict().keys()), [n for n, _ in m.named_buffers()],
+             isinstance(m.w, nn.Parameter), m.w.requires_grad)
+    """,
+    ),
+    _i(
+        "modules_children_named_modules_indexing",
+        """
+        r = ([type(m).__name__ for m in model.modules()], [n for n, _ in model.named_modules()],
+             type(model[-1]).__name__, len(model[:2]), type(model[:2]).__name__)
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "model_double_and_to_dtype",
+        """
+        m64 = model.double()
+        r = (m64[0].weight.dtype, m64(xs.double()).dtype, model.float()[0].weight.dtype,
+             xs.to(torch.float64).dtype)
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "load_state_dict_strict_false",
+        """
+        other = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+        sd = model.state_dict()
+        del sd["2.bias"]
+        res = other.load_state_dict(sd, strict=False)
+        r = (res.missing_keys, res.unexpected_keys, other[0].weight)
+    """,
+        prelude=MLP,
+    ),
+    _i(
+        "backward_with_gradient_argument_and_retain_graph",
+        """
+        w = torch.tensor(V, requires_grad=True)
+        y = w * w
+        y.backward(torch.ones_like(y), retain_graph=True)
+        y.backward(torch.full_like(y, 2.0))
+        r = w.grad
+    """,
+    ),
+    _i(
+        "retain_grad_and_hooks",
+        """
+        w = torch.tensor(V, requires_grad=True)
+        h = w * 3
+        h.retain_grad()
+        w.register_hook(lambda g: g * 2)
+        (h * h).sum().backward()
+        r = (h.grad, w.grad)
+    """,
+    ),
+    _i(
+        "enable_grad_inside_no_grad",
+        """
+        w = torch.tensor(V, requires_grad=True)
+        with torch.no_grad():
+            with torch.enable_grad():
+                a = w * 2
+            b = w * 2
+        r = (a.requires_grad, b.requires_grad)
+    """,
+    ),
+    _i(
+        "grad_is_none_before_backward",
+        """
+        w = torch.tensor(V, requires_grad=True)
+        r = (w.grad, torch.tensor(V).requires_grad)
+    """,
+    ),
+    _i("error_integer_tensor_requires_grad", "torch.ones(2, dtype=torch.long, requires_grad=True)"),
+    _i("error_requires_grad_on_integer_tensor", "torch.tensor([1, 2]).requires_grad_()"),
+    _i(
+        "error_wrong_number_of_image_dims_for_conv",
+        """
+        nn.Conv2d(3, 2, 3)(torch.zeros(3, 2, 6, 6))
+    """,
+    ),
+    _i("error_nll_with_float_targets", "F.cross_entropy(out, y.float())", prelude=OUT),
+    _i(
+        "cross_entropy_with_probability_targets",
+        """
+        r = F.cross_entropy(out, F.softmax(torch.tensor(LOGITS[::-1].copy()), dim=1))
+    """,
+        prelude=OUT,
+    ),
+    _i("error_optimizer_on_empty_list", "optim.SGD([], lr=0.1)"),
+    _i(
+        "flatten_unflatten_and_view_of_noncontiguous",
+        """
+        x = torch.tensor(IMGS)
+        r = (x.flatten(1).unflatten(1, (3, 36)).shape,
+             nn.Unflatten(1, (3, 6, 6))(x.flatten(1)).shape,
+             x.transpose(2, 3).reshape(4, -1))
+    """,
+    ),
+    _i(
+        "error_view_of_noncontiguous",
+        "torch.tensor(M).t().view(-1)",
+        differs="view is reshape: it copies where the layout needs it (PyTorch refuses a view "
+        "of a non-contiguous tensor and asks for reshape)",
+    ),
 ]
 
 

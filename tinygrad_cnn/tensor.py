@@ -1858,6 +1858,22 @@ class Tensor:
     def ravel(self) -> Tensor:
         return self.reshape(-1)
 
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Split dimension ``dim`` into ``sizes`` (one of them may be −1), as
+        ``x.flatten(1).unflatten(1, (C, H, W))`` undoes a flatten."""
+        d = R.normalize_dim(dim, self.ndim, "unflatten")
+        sizes = _shape_arg(tuple(sizes), "unflatten")
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        n, known = self.shape[d], math.prod(k for k in sizes if k != -1)
+        fits = n % known == 0 if (-1 in sizes and known) else math.prod(sizes) == n
+        if sizes.count(-1) > 1 or not fits:
+            raise RuntimeError(
+                f"unflatten: sizes {sizes} do not multiply to the size {n} of dimension {dim} "
+                f"(shape {self.shape})"
+            )
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
+
     def ndimension(self) -> int:
         return self.ndim
 

@@ -41,6 +41,7 @@ from .layers import (
     SmoothL1Loss,
     Softmax,
     Tanh,
+    Unflatten,
 )
 from .module import IncompatibleKeys, Module, Parameter
 
@@ -80,6 +81,7 @@ __all__ = [
     "MSELoss",
     "BCEWithLogitsLoss",
     "BCELoss",
+    "Unflatten",
     "Dropout2d",
     "L1Loss",
     "SmoothL1Loss",
