@@ -335,3 +335,46 @@ def test_unflatten_errors_name_the_sizes_and_the_dimension():
         x.unflatten(1, (-1, -1))
     with pytest.raises(IndexError, match=r"unflatten: dimension out of range"):
         x.unflatten(2, (3, 4))
+
+
+# ---------------------------------------------------------------- dtypes: limits, conversions
+
+
+def test_finfo_and_iinfo_give_python_numbers():
+    f = tg.finfo(tg.float32)
+    assert f.eps == float(np.finfo(np.float32).eps) and type(f.eps) is float
+    assert (f.max, f.min, f.tiny, f.bits) == (
+        float(np.finfo(np.float32).max),
+        float(np.finfo(np.float32).min),
+        float(np.finfo(np.float32).smallest_normal),
+        32,
+    )
+    assert tg.finfo().eps == f.eps and tg.finfo(tg.float64).eps == np.finfo(np.float64).eps
+    i = tg.iinfo(tg.int64)
+    assert (i.max, i.min, i.bits, type(i.max)) == (2**63 - 1, -(2**63), 64, int)
+    assert (tg.iinfo(tg.uint8).max, tg.iinfo(tg.bool).max) == (255, 1)
+    assert "eps=1.19209e-07" in repr(f) and "dtype=int64" in repr(i)
+    with pytest.raises(TypeError, match="finfo: needs a floating dtype, got int64"):
+        tg.finfo(tg.int64)
+    with pytest.raises(TypeError, match="iinfo: needs an integer dtype, got float32"):
+        tg.iinfo(tg.float32)
+
+
+def test_byte_short_and_sum_with_a_dtype():
+    x = tg.tensor([[1.7, -2.2], [3.5, 0.0]])
+    assert x.byte().dtype == tg.uint8 and x.short().tolist() == [[1, -2], [3, 0]]
+    m = x > 0
+    assert m.sum(dtype=tg.float32).dtype == tg.float32 and m.sum(dtype=tg.float32).item() == 2
+    assert tg.sum(m, 0, dtype=tg.int32).dtype == tg.int32 and m.sum(1).dtype == tg.int64
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    s = w.sum(dtype=tg.float64)
+    s.backward()
+    assert s.dtype == tg.float64 and w.grad.dtype == tg.float32 and w.grad.tolist() == [1, 1]
+
+
+def test_flip_takes_dims_by_keyword():
+    x = tg.arange(6).reshape(2, 3)
+    assert tg.flip(x, dims=[1]).tolist() == [[2, 1, 0], [5, 4, 3]]
+    assert x.flip(dims=(0, 1)).tolist() == x.flip(0, 1).tolist() == tg.flip(x, [0, 1]).tolist()
+    with pytest.raises(TypeError, match="flip: dims given twice"):
+        tg.flip(x, 0, dims=[1])

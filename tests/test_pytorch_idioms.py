@@ -1576,6 +1576,97 @@ IDIOMS = [
         differs="view is reshape: it copies where the layout needs it (PyTorch refuses a view "
         "of a non-contiguous tensor and asks for reshape)",
     ),
+    # ------------------------------------------------------------ numerics and preprocessing
+    _i(
+        "manual_softmax_and_cross_entropy",
+        """
+        e = (out - out.max(dim=1, keepdim=True)[0]).exp()
+        p = e / e.sum(dim=1, keepdim=True)
+        ce = torch.log_softmax(out, 1).gather(1, y[:, None]).mean().neg()
+        r = (p, ce, -torch.log(p[torch.arange(8), y]).mean())
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "row_normalise",
+        """
+        x = torch.tensor(XS)
+        r = (x / x.norm(dim=1, keepdim=True), x.norm(dim=1), torch.norm(x, dim=0))
+    """,
+    ),
+    _i(
+        "image_normalisation",
+        """
+        raw = torch.tensor((np.abs(IMGS) * 60).astype(np.uint8))
+        x = raw.float() / 255.0
+        mean = x.mean(dim=(0, 2, 3))
+        std = x.std(dim=(0, 2, 3))
+        z = (x - mean[:, None, None]) / std[:, None, None]
+        t = x.clone()
+        t.sub_(0.5).div_(0.25)
+        r = (raw.dtype, z, t, z.mean(dim=(0, 2, 3)))
+    """,
+    ),
+    _i(
+        "finfo_iinfo",
+        """
+        f = torch.finfo(torch.float32)
+        r = (f.eps, f.max, f.min, f.tiny, f.bits, torch.finfo(torch.float64).eps,
+             torch.iinfo(torch.int64).max, torch.iinfo(torch.uint8).min,
+             torch.iinfo(torch.int32).bits,
+             torch.finfo(out.dtype).eps, torch.finfo().eps)
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "integer_and_byte_conversions",
+        """
+        r = ((out * 10).int(), (out > 0).byte(), out.short().dtype, out.to(torch.bool), y.bool(),
+             (out * 10).long())
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "sum_with_dtype",
+        """
+        mask = out > 0
+        r = (mask.sum(dtype=torch.float32), out.sum(dtype=torch.float64), mask.sum(1).dtype,
+             torch.sum(mask, dim=0, dtype=torch.int32))
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "any_all_dims",
+        """
+        m = out > 0
+        r = (m.any(dim=1), m.all(), m.all(dim=0), torch.any(m), torch.all(m, dim=1), m.any().item())
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "flip_rot90_roll_augment",
+        """
+        x = torch.tensor(IMGS)
+        r = (torch.flip(x, dims=[3]), torch.rot90(x, 1, [2, 3]), torch.roll(x, shifts=1, dims=2),
+             torch.flip(x, dims=(-1, -2)), x.flip(0).shape, torch.tensor(SQ).fliplr())
+    """,
+    ),
+    _i(
+        "triangles_diagonals_trace",
+        """
+        a = torch.tensor(SQ)
+        r = (torch.tril(torch.ones(3, 3)), torch.triu(a, 1), torch.diag(torch.tensor([1.0, 2.0])),
+             torch.diag(a), a.diagonal(), torch.trace(a), a.trace())
+    """,
+    ),
+    _i(
+        "round_sign_argsort",
+        """
+        r = (out.round(decimals=2), out.sign(), torch.argsort(out, dim=1, descending=True),
+             torch.round(out * 3), out.floor(), out.ceil())
+    """,
+        prelude=OUT,
+    ),
 ]
 
 

@@ -70,12 +70,14 @@ from .dtypes import (
     bool,
     bool_,
     double,
+    finfo,
     float,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int,
     int8,
     int16,
@@ -418,6 +420,8 @@ __all__ = [
     "set_default_dtype",
     "result_type",
     "promote_types",
+    "finfo",
+    "iinfo",
 ]
 # the elementwise functions with PyTorch's names (tinygrad_cnn/pointwise.py)
 __all__ += [

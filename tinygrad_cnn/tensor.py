@@ -682,9 +682,16 @@ class Tensor:
 
     # ---------------------------------------------------------------- reductions
 
-    def sum(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
+    def sum(self, axis=None, keepdim: bool = False, *, dim=None, dtype=None) -> Tensor:
+        """The sum over ``dim`` (all by default); ``dtype`` converts the input first and is the
+        result's dtype (integer sums are int64 otherwise, as in PyTorch)."""
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "sum")
-        return R.Sum.apply(self, axis=axes, keepdim=keepdim)
+        if dtype is None:
+            return R.Sum.apply(self, axis=axes, keepdim=keepdim)
+        dtype = np.dtype(dtype)
+        x = self if dtype == self.dtype else self.to(dtype)
+        out = R.Sum.apply(x, axis=axes, keepdim=keepdim)
+        return out if out.dtype == dtype else out.to(dtype)
 
     def mean(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "mean")
@@ -1691,9 +1698,9 @@ class Tensor:
         ``[1, 2] → [1, 1, 2, 2]``; see ``tinygrad_cnn.repeat_interleave``."""
         return _shape.repeat_interleave(self, repeats, dim)
 
-    def flip(self, *dims) -> Tensor:
+    def flip(self, *args, dims=None) -> Tensor:
         """``input`` reversed along each of ``dims``; see ``tinygrad_cnn.flip``."""
-        return _shape.flip(self, *dims)
+        return _shape.flip(self, *args, dims=dims)
 
     def fliplr(self) -> Tensor:
         """Reversed along axis 1 (left/right); see ``tinygrad_cnn.fliplr``."""
@@ -1873,6 +1880,12 @@ class Tensor:
                 f"(shape {self.shape})"
             )
         return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
+
+    def byte(self) -> Tensor:
+        return self.to(np.uint8)
+
+    def short(self) -> Tensor:
+        return self.to(np.int16)
 
     def ndimension(self) -> int:
         return self.ndim

@@ -81,8 +81,8 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
 # ---------------------------------------------------------------- reductions and softmax
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return _input(input, "sum").sum(dim, keepdim)
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    return _input(input, "sum").sum(dim, keepdim, dtype=dtype)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
