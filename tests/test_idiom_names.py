@@ -378,3 +378,8 @@ def test_flip_takes_dims_by_keyword():
     assert x.flip(dims=(0, 1)).tolist() == x.flip(0, 1).tolist() == tg.flip(x, [0, 1]).tolist()
     with pytest.raises(TypeError, match="flip: dims given twice"):
         tg.flip(x, 0, dims=[1])
+
+
+def test_size_is_the_tuple_of_shapes():
+    x = tg.zeros(2, 3)
+    assert x.size() == tg.Size([2, 3]) and isinstance(x.shape, tg.Size) and tg.Size is tuple

@@ -1667,6 +1667,28 @@ IDIOMS = [
     """,
         prelude=OUT,
     ),
+    _i(
+        "tensor_of_0d_tensors_and_numpy_arrays",
+        """
+        l1, l2 = F.cross_entropy(out, y), F.mse_loss(out, torch.zeros(8, 5))
+        r = (torch.tensor([l1.item(), l2.item()]), torch.tensor([l1, l2]),
+             torch.tensor(np.array([1, 2])), torch.from_numpy(XS.astype(np.float64)).float())
+    """,
+        prelude=OUT,
+    ),
+    _i(
+        "shape_comparisons",
+        """
+        x = torch.tensor(IMGS)
+        r = (x.shape == (4, 3, 6, 6), x.size() == torch.Size([4, 3, 6, 6]), len(x.shape),
+             list(x.shape), x.shape[1:], tuple(x.shape[-2:]), isinstance(x.shape, tuple))
+    """,
+    ),
+    _i(
+        "error_tensor_of_multi_element_tensors",
+        "torch.tensor([torch.tensor(V), torch.tensor(V)])",
+        differs="tg.tensor stacks a list of equal-shaped tensors (PyTorch accepts 0-d ones only)",
+    ),
 ]
 
 

@@ -245,6 +245,7 @@ from .sorting import (
 )
 from .tensor import Tensor, cat, chunk, maximum, minimum, split, stack, where
 from .tensor_functions import (
+    Size,
     broadcast_to,
     concat,
     concatenate,
@@ -536,4 +537,5 @@ __all__ += [
     "concatenate",
     "hstack",
     "vstack",
+    "Size",
 ]

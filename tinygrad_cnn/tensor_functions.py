@@ -37,7 +37,12 @@ __all__ = [
     "concatenate",
     "hstack",
     "vstack",
+    "Size",
 ]
+
+# Shapes are plain tuples; ``tg.Size([2, 3])`` makes one, so ``x.size() == tg.Size([2, 3])`` and
+# ``isinstance(x.shape, tg.Size)`` read as in PyTorch.
+Size = tuple
 
 # ---------------------------------------------------------------- shapes
 
