@@ -62,23 +62,23 @@ REDUCTIONS = [
     ),
     Reduction(
         "var",
-        lambda x, a, k: x.var(a, k),
+        lambda x, a, k: x.var(a, keepdim=k),
         lambda x, a, k: np.var(x, a, ddof=1, keepdims=k),
         correction=1,
     ),
     Reduction(
         "var_biased",
-        lambda x, a, k: x.var(a, k, correction=0),
+        lambda x, a, k: x.var(a, keepdim=k, correction=0),
         lambda x, a, k: np.var(x, a, keepdims=k),
     ),
     Reduction(
         "var_unbiased_false",
-        lambda x, a, k: x.var(a, k, unbiased=False),
+        lambda x, a, k: x.var(a, keepdim=k, unbiased=False),
         lambda x, a, k: np.var(x, a, keepdims=k),
     ),
     Reduction(
         "std",
-        lambda x, a, k: x.std(a, k),
+        lambda x, a, k: x.std(a, keepdim=k),
         lambda x, a, k: np.std(x, a, ddof=1, keepdims=k),
         distinct=True,
         correction=1,

@@ -246,12 +246,18 @@ REDUCTIONS = {
     "mean": (lambda x, a, k: x.mean(a, k), lambda x, a, k: torch.mean(x, _dims(a, x.ndim), k)),
     "amax": (lambda x, a, k: x.amax(a, k), lambda x, a, k: torch.amax(x, _dims(a, x.ndim), k)),
     "amin": (lambda x, a, k: x.amin(a, k), lambda x, a, k: torch.amin(x, _dims(a, x.ndim), k)),
-    "var": (lambda x, a, k: x.var(a, k), lambda x, a, k: torch.var(x, _dims(a, x.ndim), keepdim=k)),
+    "var": (
+        lambda x, a, k: x.var(a, keepdim=k),
+        lambda x, a, k: torch.var(x, _dims(a, x.ndim), keepdim=k),
+    ),
     "var0": (
-        lambda x, a, k: x.var(a, k, correction=0),
+        lambda x, a, k: x.var(a, keepdim=k, correction=0),
         lambda x, a, k: torch.var(x, _dims(a, x.ndim), correction=0, keepdim=k),
     ),
-    "std": (lambda x, a, k: x.std(a, k), lambda x, a, k: torch.std(x, _dims(a, x.ndim), keepdim=k)),
+    "std": (
+        lambda x, a, k: x.std(a, keepdim=k),
+        lambda x, a, k: torch.std(x, _dims(a, x.ndim), keepdim=k),
+    ),
     "logsumexp": (
         lambda x, a, k: x.logsumexp(a, k),
         lambda x, a, k: torch.logsumexp(x, _dims(a, x.ndim), k),

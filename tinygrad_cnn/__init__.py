@@ -22,6 +22,8 @@ the data sets in ``tinygrad_cnn.data`` (also ``tinygrad_cnn.utils.data``); ``gra
 
 from __future__ import annotations
 
+from math import e, inf, nan, pi
+
 from . import (
     autograd,
     cuda,
@@ -43,6 +45,8 @@ from .contraction import bmm, cdist, dot, einsum, matmul, meshgrid, mm, mv, tens
 from .creation import (
     arange,
     as_tensor,
+    empty,
+    empty_like,
     eye,
     from_dlpack,
     from_numpy,
@@ -67,12 +71,14 @@ from .dtypes import (
     bool,
     bool_,
     double,
+    finfo,
     float,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int,
     int8,
     int16,
@@ -247,6 +253,31 @@ from .sorting import (
     topk,
 )
 from .tensor import Tensor, cat, chunk, maximum, minimum, split, stack, where
+from .tensor_functions import (
+    Size,
+    broadcast_to,
+    concat,
+    concatenate,
+    flatten,
+    floor_divide,
+    hstack,
+    is_floating_point,
+    log_softmax,
+    logsumexp,
+    mean,
+    permute,
+    ravel,
+    reshape,
+    softmax,
+    squeeze,
+    std,
+    sum,
+    t,
+    transpose,
+    unsqueeze,
+    var,
+    vstack,
+)
 
 __version__ = "0.1.0"
 
@@ -263,6 +294,9 @@ __all__ = [
     "rand",
     "randn",
     "randint",
+    "randperm",
+    "empty",
+    "empty_like",
     "zeros_like",
     "ones_like",
     "full_like",
@@ -375,7 +409,6 @@ __all__ = [
     "initial_seed",
     "get_rng_state",
     "set_rng_state",
-    "randperm",
     "save",
     "load",
     "data",
@@ -406,6 +439,8 @@ __all__ = [
     "set_default_dtype",
     "result_type",
     "promote_types",
+    "finfo",
+    "iinfo",
 ]
 # the elementwise functions with PyTorch's names (tinygrad_cnn/pointwise.py)
 __all__ += [
@@ -490,4 +525,35 @@ __all__ += [
     "threshold",
     "true_divide",
     "trunc",
+]
+# Tensor methods of shape, reduction and softmax as functions (tinygrad_cnn/tensor_functions.py)
+# and the constants torch.pi, torch.e, torch.inf, torch.nan
+__all__ += [
+    "pi",
+    "e",
+    "inf",
+    "nan",
+    "flatten",
+    "reshape",
+    "squeeze",
+    "unsqueeze",
+    "transpose",
+    "permute",
+    "t",
+    "ravel",
+    "broadcast_to",
+    "sum",
+    "mean",
+    "var",
+    "std",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "floor_divide",
+    "is_floating_point",
+    "concat",
+    "concatenate",
+    "hstack",
+    "vstack",
+    "Size",
 ]

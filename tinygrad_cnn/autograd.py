@@ -319,6 +319,27 @@ def backward(
     _run(outputs, grad_tensors, retain, create_graph, wanted=None)
 
 
+def _tensor_list(xs: Any, what: str) -> list:
+    """``xs`` (a tensor or an iterable of tensors) as a list; anything else is an error naming
+    ``grad`` and what was given (PyTorch: a RuntimeError for a non-tensor input)."""
+    from .tensor import Tensor
+
+    if isinstance(xs, Tensor):
+        return [xs]
+    try:
+        xs = list(xs)
+    except TypeError:
+        raise TypeError(
+            f"grad: {what} must be a Tensor or a sequence of Tensors, got {type(xs).__name__}"
+        ) from None
+    for i, x in enumerate(xs):
+        if not isinstance(x, Tensor):
+            raise RuntimeError(
+                f"grad: all {what} have to be Tensors, but {what}[{i}] is {type(x).__name__}"
+            )
+    return xs
+
+
 def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Iterable[Tensor],
@@ -331,10 +352,9 @@ def grad(
 
     With ``create_graph=True`` the returned gradients are themselves differentiable.
     """
-    from .tensor import Tensor
 
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs = _tensor_list(outputs, "outputs")
+    inputs = _tensor_list(inputs, "inputs")
     if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
     for i, x in enumerate(inputs):

@@ -35,6 +35,8 @@ __all__ = [
     "randn",
     "randint",
     "randperm",
+    "empty",
+    "empty_like",
     "zeros_like",
     "ones_like",
     "full_like",
@@ -145,6 +147,12 @@ def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _make(np.zeros(shape, d), None, device, requires_grad)
 
 
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor to be filled in; here its values are zeros (PyTorch leaves them undefined)."""
+    shape, d = _size(size, "empty"), _dtype(dtype, "empty")
+    return _make(np.zeros(shape, d), None, device, requires_grad)
+
+
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     shape, d = _size(size, "ones"), _dtype(dtype, "ones")
     return _make(np.ones(shape, d), None, device, requires_grad)
@@ -235,7 +243,6 @@ def randperm(n, *, generator=None, dtype=np.int64, device=None, requires_grad=Fa
     return _make(values, dtype, device, requires_grad)
 
 
-# ---------------------------------------------------------------- like another tensor
 def zeros_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
     return zeros(
         x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
@@ -268,3 +275,7 @@ def randn_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tenso
     return randn(
         x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
     )
+
+
+def empty_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros_like(x, dtype=dtype, device=device, requires_grad=requires_grad)

@@ -38,6 +38,8 @@ __all__ = [
     "set_default_dtype",
     "promote_types",
     "result_type",
+    "finfo",
+    "iinfo",
 ]
 
 _bool, _float, _int = bool, float, int  # the builtins, before this module's names shadow them
@@ -151,3 +153,43 @@ def result_type(*operands: Any) -> np.dtype:
         prio, d = _operand_dtype(x, "result_type")
         best[prio] = d if best[prio] is None else promote_types(best[prio], d)
     return _combine(best[2], _combine(best[1], best[0]))  # type: ignore[return-value]
+
+
+class finfo:  # noqa: N801 (PyTorch's name)
+    """The limits of a floating dtype as Python floats, as ``torch.finfo``: ``bits``, ``eps``,
+    ``max``, ``min``, ``tiny`` (= ``smallest_normal``), ``resolution``, ``dtype`` (its name).
+    Without an argument, the default dtype's."""
+
+    def __init__(self, type: Any = None) -> None:  # noqa: A002 (PyTorch's name)
+        d = get_default_dtype() if type is None else np.dtype(type)
+        if d.kind != "f":
+            raise TypeError(f"finfo: needs a floating dtype, got {d} (use tg.iinfo for integers)")
+        info = np.finfo(d)
+        self.bits = _int(info.bits)
+        self.eps, self.max, self.min = _float(info.eps), _float(info.max), _float(info.min)
+        self.tiny = self.smallest_normal = _float(info.smallest_normal)
+        self.resolution = _float(info.resolution)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, tiny={self.tiny:g}, dtype={self.dtype})"
+        )
+
+
+class iinfo:  # noqa: N801 (PyTorch's name)
+    """The limits of an integer (or bool) dtype as Python ints, as ``torch.iinfo``: ``bits``,
+    ``max``, ``min``, ``dtype`` (its name)."""
+
+    def __init__(self, type: Any) -> None:  # noqa: A002 (PyTorch's name)
+        d = np.dtype(type)
+        if d.kind not in "iub":
+            raise TypeError(f"iinfo: needs an integer dtype, got {d} (use tg.finfo for floats)")
+        info = np.iinfo(np.uint8 if d.kind == "b" else d)
+        self.bits = _int(info.bits)
+        self.max, self.min = (1, 0) if d.kind == "b" else (_int(info.max), _int(info.min))
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

@@ -150,8 +150,12 @@ def save(obj: Any, path: PathLike | IO[bytes]) -> None:
 
     if hasattr(path, "write"):
         write(path)  # type: ignore[arg-type]
-    else:
-        atomic_write(path, write)
+        return
+    folder = Path(path).parent
+    if not folder.is_dir():  # as PyTorch: a RuntimeError naming the folder, nothing created
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise RuntimeError(f"save: the folder {str(folder)!r} {what} (saving to {str(path)!r})")
+    atomic_write(path, write)
 
 
 def _write_npz(f: IO[bytes], entries: dict[str, np.ndarray]) -> None:

@@ -135,10 +135,14 @@ def repeat_interleave(
     return out.reshape(shape[:dim] + (n * int(repeats),) + shape[dim + 1 :])
 
 
-def flip(input: Tensor, *dims) -> Tensor:
-    """``input`` reversed along each of ``dims``."""
+def flip(input: Tensor, *args, dims: Any = None) -> Tensor:
+    """``input`` reversed along each of ``dims`` (``flip(x, [0, 1])``, ``flip(x, dims=(0,))``,
+    ``x.flip(0, 1)``)."""
     check_tensor(input, "flip")
-    dims = dims[0] if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)) else dims
+    if dims is not None and args:
+        raise TypeError(f"flip: dims given twice ({args!r} and dims={dims!r})")
+    if dims is None:
+        dims = args[0] if len(args) == 1 and not isinstance(args[0], (int, np.integer)) else args
     dims = _dims(dims, input.ndim, "flip")
     if not dims or input.ndim == 0:
         return input

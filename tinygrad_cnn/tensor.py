@@ -291,7 +291,10 @@ class Tensor:
 
     def item(self):
         if self.numel() != 1:
-            raise ValueError(f"item: only one-element tensors can be converted, shape {self.shape}")
+            raise RuntimeError(  # PyTorch's category
+                f"item: only one-element tensors can be converted to a Python number, "
+                f"got {self.numel()} elements, shape {self.shape}"
+            )
         return self.numpy().reshape(()).item()
 
     def __float__(self) -> float:
@@ -689,9 +692,16 @@ class Tensor:
 
     # ---------------------------------------------------------------- reductions
 
-    def sum(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
+    def sum(self, axis=None, keepdim: bool = False, *, dim=None, dtype=None) -> Tensor:
+        """The sum over ``dim`` (all by default); ``dtype`` converts the input first and is the
+        result's dtype (integer sums are int64 otherwise, as in PyTorch)."""
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "sum")
-        return R.Sum.apply(self, axis=axes, keepdim=keepdim)
+        if dtype is None:
+            return R.Sum.apply(self, axis=axes, keepdim=keepdim)
+        dtype = np.dtype(dtype)
+        x = self if dtype == self.dtype else self.to(dtype)
+        out = R.Sum.apply(x, axis=axes, keepdim=keepdim)
+        return out if out.dtype == dtype else out.to(dtype)
 
     def mean(self, axis=None, keepdim: bool = False, *, dim=None) -> Tensor:
         axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "mean")
@@ -703,17 +713,18 @@ class Tensor:
 
     def var(
         self,
-        axis=None,
+        dim=None,
+        unbiased: bool | None = None,
         keepdim: bool = False,
         *,
-        dim=None,
-        correction: int = 1,
-        unbiased: bool | None = None,
+        correction: int | None = None,
+        axis=None,
     ) -> Tensor:
-        """Variance; ``correction=1`` (the default, as in PyTorch) divides by n − 1."""
-        if unbiased is not None:
-            correction = int(unbiased)
-        axes = R.normalize_axes(dim if dim is not None else axis, self.ndim, "var")
+        """Variance; ``correction=1`` (the default, as in PyTorch) divides by n − 1. PyTorch's
+        signatures: ``var(dim, unbiased, keepdim)``, ``var(dim, keepdim=..., correction=...)``
+        and ``var(unbiased)``."""
+        dim, correction = _variance_args(dim, unbiased, correction, axis, "var")
+        axes = R.normalize_axes(dim, self.ndim, "var")
         count = math.prod(self.shape[a] for a in axes)
         x = self._float()
         centred = x - x.mean(axes, keepdim=True)
@@ -721,16 +732,18 @@ class Tensor:
 
     def std(
         self,
-        axis=None,
+        dim=None,
+        unbiased: bool | None = None,
         keepdim: bool = False,
         *,
-        dim=None,
-        correction: int = 1,
-        unbiased: bool | None = None,
+        correction: int | None = None,
+        axis=None,
     ) -> Tensor:
-        """Standard deviation; its gradient is 0 where the spread is 0 (as PyTorch), not NaN."""
-        R.normalize_axes(dim if dim is not None else axis, self.ndim, "std")  # errors name std
-        var = self.var(axis, keepdim, dim=dim, correction=correction, unbiased=unbiased)
+        """Standard deviation (the arguments of ``var``); its gradient is 0 where the spread is
+        0 (as PyTorch), not NaN."""
+        dim, correction = _variance_args(dim, unbiased, correction, axis, "std")
+        R.normalize_axes(dim, self.ndim, "std")  # errors name std
+        var = self.var(dim, keepdim=keepdim, correction=correction)
         return MX.StdSqrt.apply(var)
 
     def _shift_for_exp(self, axes: tuple[int, ...]) -> Tensor:
@@ -780,7 +793,15 @@ class Tensor:
                 f"reshape: invalid shape {shape} (one -1 at most, other sizes non-negative) "
                 f"for input of shape {self.shape}"
             )
-        target = self._data.reshape(shape).shape if -1 in shape else shape
+        target = shape
+        if -1 in shape:
+            known = math.prod(n for n in shape if n != -1)
+            if known == 0 or self.numel() % known:
+                raise RuntimeError(
+                    f"reshape: shape {tuple(shape)} is invalid for input of shape {self.shape} "
+                    f"({self.numel()} elements)"
+                )
+            target = tuple(self.numel() // known if n == -1 else n for n in shape)
         if math.prod(target) != self.numel():
             raise RuntimeError(
                 f"reshape: shape {tuple(shape)} is invalid for input of shape {self.shape}"
@@ -1456,13 +1477,12 @@ class Tensor:
                 f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
             )
         b = self._lift(other)
+        integers = self.dtype.kind in "iub" and b.dtype.kind in "iub"
+        if integers and not bool(b._data.all()):
+            raise RuntimeError("div: integer division by zero (ZeroDivisionError)")
         q = self / b
         q = q.trunc() if rounding_mode == "trunc" else q.floor()
-        if self.dtype.kind in "iub" and b.dtype.kind in "iub":
-            if not bool(b._data.all()):
-                raise RuntimeError("div: integer division by zero (ZeroDivisionError)")
-            q = q.to(np.promote_types(self.dtype, b.dtype))
-        return q
+        return q.to(np.promote_types(self.dtype, b.dtype)) if integers else q
 
     divide = true_divide = div
 
@@ -1693,9 +1713,9 @@ class Tensor:
         ``[1, 2] → [1, 1, 2, 2]``; see ``tinygrad_cnn.repeat_interleave``."""
         return _shape.repeat_interleave(self, repeats, dim)
 
-    def flip(self, *dims) -> Tensor:
+    def flip(self, *args, dims=None) -> Tensor:
         """``input`` reversed along each of ``dims``; see ``tinygrad_cnn.flip``."""
-        return _shape.flip(self, *dims)
+        return _shape.flip(self, *args, dims=dims)
 
     def fliplr(self) -> Tensor:
         """Reversed along axis 1 (left/right); see ``tinygrad_cnn.fliplr``."""
@@ -1846,6 +1866,89 @@ class Tensor:
         ``tinygrad_cnn.dot``."""
         return _products.dot(self, other)
 
+    # ---------------------------------------------------------------- everyday PyTorch idioms
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix; a 0-d or 1-d tensor as it is (as PyTorch)."""
+        if self.ndim > 2:
+            raise RuntimeError(
+                f"t: expects a tensor with <= 2 dimensions, but got {self.ndim}-d "
+                f"(shape {self.shape}); use transpose(dim0, dim1) or permute"
+            )
+        return self.transpose(0, 1) if self.ndim == 2 else self.view(self.shape)
+
+    def ravel(self) -> Tensor:
+        return self.reshape(-1)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Split dimension ``dim`` into ``sizes`` (one of them may be −1), as
+        ``x.flatten(1).unflatten(1, (C, H, W))`` undoes a flatten."""
+        d = R.normalize_dim(dim, self.ndim, "unflatten")
+        sizes = _shape_arg(tuple(sizes), "unflatten")
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        n, known = self.shape[d], math.prod(k for k in sizes if k != -1)
+        fits = n % known == 0 if (-1 in sizes and known) else math.prod(sizes) == n
+        if sizes.count(-1) > 1 or not fits:
+            raise RuntimeError(
+                f"unflatten: sizes {sizes} do not multiply to the size {n} of dimension {dim} "
+                f"(shape {self.shape})"
+            )
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
+
+    def byte(self) -> Tensor:
+        return self.to(np.uint8)
+
+    def short(self) -> Tensor:
+        return self.to(np.int16)
+
+    def ndimension(self) -> int:
+        return self.ndim
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """``self // other``: the quotient rounded down (integers stay integers)."""
+        return self.div(other, rounding_mode="floor")
+
+    def __floordiv__(self, other):
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other):
+        return self._lift(other).floor_divide(self)
+
+    def __mod__(self, other):
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        return self._lift(other).remainder(self)
+
+    def __abs__(self):
+        return self.abs()
+
+    def __pos__(self):
+        return self
+
+    def __xor__(self, other):
+        return self._compare(other, lambda a, b: a ^ b)
+
+    def __rand__(self, other):
+        return self._compare(other, lambda a, b: b & a)
+
+    def __ror__(self, other):
+        return self._compare(other, lambda a, b: b | a)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as in PyTorch."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return super().__format__(spec)
+
     # ---------------------------------------------------------------- display
 
     def __repr__(self) -> str:
@@ -1943,6 +2046,22 @@ def _to_args(op: str, args: tuple, device: Any, dtype: Any) -> tuple[str | None,
                 f"got {dtype!r}"
             ) from None
     return device, dtype
+
+
+def _variance_args(dim: Any, unbiased: Any, correction: Any, axis: Any, op: str):
+    """``(dim, correction)`` from PyTorch's ways of calling ``var``/``std``: ``(dim, unbiased,
+    keepdim)``, ``(dim, correction=c)``, ``(unbiased)``; ``axis`` is another name for dim."""
+    if isinstance(dim, bool):  # var(False): the unbiased flag, over every dim
+        dim, unbiased = None, dim
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}")
+        dim = axis
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{op}: give unbiased={unbiased!r} or correction={correction!r}, not both")
+    if unbiased is not None:
+        return dim, int(bool(unbiased))
+    return dim, 1 if correction is None else correction
 
 
 def _shape_arg(shape: tuple, op: str = "shape") -> tuple[int, ...]:

@@ -297,17 +297,19 @@ def _collate_field(values: list[Any], device: str | None) -> Any:
 
 
 def default_collate(samples: list[Any], device: str | None = None) -> Any:
-    """Stack a list of samples into a batch: a tuple of fields gives a tuple of Tensors with a
-    leading batch dimension (one Tensor per field); a dict gives a dict; a single field gives
-    one Tensor. Integer fields become int64, Python floats the default dtype, arrays keep their
-    dtype; string fields stay lists of strings.
+    """Stack a list of samples into a batch: a tuple (or list) of fields gives a list of
+    Tensors with a leading batch dimension (one Tensor per field), as PyTorch; a named tuple
+    gives the same named tuple; a dict gives a dict; a single field gives one Tensor. Integer
+    fields become int64, Python floats the default dtype, arrays keep their dtype; string
+    fields stay lists of strings.
     """
     first = samples[0]
     if isinstance(first, (tuple, list)):
         n_fields = len(first)
         if any(len(s) != n_fields for s in samples):
             raise ValueError("default_collate: samples have different numbers of fields")
-        return tuple(_collate_field([s[k] for s in samples], device) for k in range(n_fields))
+        fields = [_collate_field([s[k] for s in samples], device) for k in range(n_fields)]
+        return type(first)(*fields) if hasattr(first, "_fields") else fields
     if isinstance(first, dict):
         return {k: _collate_field([s[k] for s in samples], device) for k in first}
     return _collate_field(samples, device)

@@ -555,8 +555,9 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0.0 <= _number(p, "p", "Dropout") <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        name = type(self).__name__
+        if not 0.0 <= _number(p, "p", name) <= 1.0:
+            raise ValueError(f"{name}: p must be in [0, 1], got {p}")
         self.p = float(p)
 
     def forward(self, x: Tensor) -> Tensor:

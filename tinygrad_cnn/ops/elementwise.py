@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..backend import erf, masked_select_zero, to_device
 from ..function import Function
 
@@ -124,7 +126,8 @@ class Div(Function):
     uses_inputs = True
 
     def forward(self, a, b):
-        return a / b
+        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is ±inf or NaN, silently
+            return a / b
 
     def backward(self, grad_out):
         a, b = self.inputs
@@ -214,7 +217,8 @@ class Log(Function):
     uses_inputs = True
 
     def forward(self, x):
-        return self.xp.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, silently
+            return self.xp.log(x)
 
     def backward(self, grad_out):
         return grad_out / self.inputs[0]
@@ -224,7 +228,8 @@ class Sqrt(Function):
     uses_output = True
 
     def forward(self, x):
-        return self.xp.sqrt(x)
+        with np.errstate(invalid="ignore"):  # sqrt(-1) = NaN, silently
+            return self.xp.sqrt(x)
 
     def backward(self, grad_out):
         return grad_out / (2 * self.output)
