@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ __all__ = [
     "is_grad_enabled",
     "module_scope",
     "current_scope",
+    "functional_scope",
+    "FunctionScope",
     "toposort",
     "backward",
     "grad",
@@ -95,6 +98,70 @@ def module_scope(module: Any):
 def current_scope() -> tuple[Any, ...]:
     """The modules whose ``forward`` is running, outermost first."""
     return _state.scope
+
+
+class FunctionScope:
+    """One call of a functional composite (``F.cross_entropy``), kept in ``Function.scope``
+    next to the modules, so that tools fold it like a module call.
+
+    ``name``: the function's name. ``inputs``: ``(argument name, shape, dtype, tensor name,
+    requires_grad)`` of each Tensor argument; ``input_refs`` the same tensors held weakly
+    (a weak reference each), so a tool can draw an input that no recorded op reads (an image
+    that only feeds a non-differentiable unfold); ``params`` the plain arguments
+    (``training``, ``p``), defaults included.
+    """
+
+    __slots__ = ("name", "inputs", "input_refs", "params")
+
+    def __init__(self, name: str, inputs: tuple, input_refs: tuple, params: dict) -> None:
+        self.name = name
+        self.inputs = inputs
+        self.input_refs = input_refs
+        self.params = params  # the call's bool/int/float/str arguments, defaults included
+
+    def __repr__(self) -> str:
+        return f"<FunctionScope {self.name}>"
+
+
+def functional_scope(name: str) -> Callable[[Callable], Callable]:
+    """Decorator: mark every op a functional composite records as part of one call of
+    ``name`` (a :class:`FunctionScope` in ``Function.scope``). Costs nothing under no_grad."""
+
+    def decorate(fn: Callable) -> Callable:
+        code = fn.__code__
+        arg_names = code.co_varnames[: code.co_argcount]
+        defaults = dict(zip(arg_names[::-1], (fn.__defaults__ or ())[::-1], strict=False))
+        defaults.update(fn.__kwdefaults__ or {})
+        plain = (bool, int, float, str)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not _state.grad_enabled:
+                return fn(*args, **kwargs)
+            from .tensor import Tensor
+
+            named = [*zip(arg_names, args, strict=False), *kwargs.items()]
+            tensors = [(k, v) for k, v in named if isinstance(v, Tensor)]
+            params = {k: v for k, v in defaults.items() if isinstance(v, plain)}
+            params.update((k, v) for k, v in named if isinstance(v, plain))
+            scope = FunctionScope(
+                name,
+                tuple(
+                    (k, tuple(v.shape), str(v.dtype), v.name, v.requires_grad) for k, v in tensors
+                ),
+                tuple(weakref.ref(v) for _, v in tensors),
+                params,
+            )
+            previous = _state.scope
+            _state.scope = previous + (scope,)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _state.scope = previous
+
+        return wrapper
+
+    return decorate
 
 
 def toposort(*roots: Tensor) -> list[Tensor]:

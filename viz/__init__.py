@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from .colors import GradScale
 from .dot import dot_escape, to_dot
+from .graph import FLAGS, Call, Edge, Graph, ModuleInfo, Node, Stats, tensor_stats
 from .group import collapse_repeats, fold, inline_consts
 from .image import show_image
 from .render import GraphView, dot_available, graph, render
 from .summary import LayerRow, ModelSummary, summary
 from .terminal import show
-from .trace import FLAGS, Call, Edge, Graph, ModuleInfo, Node, Stats, tensor_stats, trace
+from .trace import trace
 
 __all__ = [
     "FLAGS",

@@ -10,6 +10,7 @@ from typing import Any
 
 from ._format import fmt_bytes, fmt_float
 from .colors import mix, text_color_for
+from .graph import FLAGS, SEVERE, Graph, Node
 from .group import as_graph
 from .labels import (
     flag_texts,
@@ -17,11 +18,11 @@ from .labels import (
     grad_text,
     node_detail,
     node_title,
+    note_texts,
     saved_text,
     shape_text,
     value_lines,
 )
-from .trace import FLAGS, SEVERE, Graph, Node
 
 __all__ = ["dot_escape", "to_dot"]
 
@@ -29,6 +30,7 @@ _FILL = {
     "op": "#eef2f7",
     "param": "#fff2cc",
     "input": "#e6f4ea",
+    "buffer": "#f3e8fd",
     "const": "#f5f5f5",
     "module": "#dde8f8",
     "repeat": "#dde8f8",
@@ -37,6 +39,7 @@ _SHAPE = {
     "op": ("box", "rounded,filled"),
     "param": ("box", "filled"),
     "input": ("box", "filled,dashed"),
+    "buffer": ("box", "filled,dotted"),
     "const": ("plaintext", "filled"),
     "module": ("box", "rounded,filled,bold"),
     "repeat": ("box3d", "filled"),
@@ -70,6 +73,7 @@ def _label(nd: Node, grads: bool, values: bool, saved: bool) -> str:
         lines.append(saved_text(nd))
     for f in flag_texts(nd):
         lines.append(f"⚠ {f}")
+    lines += [f"· {n}" for n in note_texts(nd)]
     return "\\n".join(dot_escape(line) for line in lines)
 
 
@@ -82,6 +86,8 @@ def _node_line(g: Graph, nd: Node, grads: bool, values: bool, saved: bool) -> st
         if color is not None:
             fill = mix(color, "#ffffff", 0.35)
     attrs += [f"shape={shape}", _kv("style", style), _kv("fillcolor", fill)]
+    if nd.kind == "const":
+        attrs.append("fontsize=8")  # constants an op made are drawn small
     font = text_color_for(fill)
     if font != "#000000":
         attrs.append(_kv("fontcolor", font))

@@ -15,9 +15,9 @@ from typing import Any
 from rich.console import Console
 
 from .dot import to_dot
+from .graph import Graph
 from .group import as_graph
 from .terminal import graph_renderable
-from .trace import Graph
 
 __all__ = [
     "DOT_MISSING_HINT",

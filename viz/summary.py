@@ -32,8 +32,9 @@ import tinygrad_cnn as tg
 from tinygrad_cnn.random import default_rng
 
 from ._format import fmt_bytes, fmt_count, fmt_shape
+from .graph import Graph
 from .group import call_output
-from .trace import Graph, trace
+from .trace import trace
 
 __all__ = ["MULT_ADDS", "LayerRow", "ModelSummary", "op_mult_adds", "summary"]
 

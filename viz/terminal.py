@@ -29,6 +29,7 @@ from rich.text import Text
 
 from ._format import fmt_bytes, fmt_float
 from .colors import GradScale
+from .graph import FLAGS, SEVERE, Graph, Node
 from .group import as_graph
 from .labels import (
     grad_stats_lines,
@@ -39,7 +40,6 @@ from .labels import (
     shape_text,
     value_lines,
 )
-from .trace import FLAGS, SEVERE, Graph, Node
 
 __all__ = ["graph_renderable", "show"]
 
@@ -209,6 +209,8 @@ def _row_segments(
     segs.append((node_title(nd), _node_style(g, nd, grads), 9))
     for f in nd.flags:
         segs.append((_flag_badge(f), _flag_style(f), 8))
+    for note in nd.notes:
+        segs.append(("· " + note, "dim", 5))
     if named:
         segs.append(("← " + ",".join(g.nodes[p].id for p in named), "cyan", 7))
     segs.append((shape_text(nd, dtype=False), "", 6))
@@ -270,6 +272,8 @@ def _leaf_line(g: Graph, nd: Node, grads: bool) -> Text:
         t.append(" " + grad_text(nd), style=_node_style(g, nd, grads).replace("bold ", ""))
     for f in nd.flags:
         t.append(" " + _flag_badge(f), style=_flag_style(f))
+    for note in nd.notes:
+        t.append(" · " + note, style="dim")
     return t
 
 
@@ -285,6 +289,8 @@ def _boxes_view(g: Graph, width: int, grads: bool, values: bool, saved: bool) ->
         head = Text(node_title(nd), style=_node_style(g, nd, grads))
         for f in nd.flags:
             head.append(" " + _flag_badge(f), style=_flag_style(f))
+        for note in nd.notes:
+            head.append(" · " + note, style="dim")
         body.append(head)
         info = Text(shape_text(nd, short_dtype=True))
         if detail:

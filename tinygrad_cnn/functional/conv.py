@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import functional_scope
 from ..ops import conv as _conv
 from ..ops.im2col import output_size
 from ..tensor import Tensor
@@ -12,6 +13,7 @@ from ._args import IntPair, _images, _pair, _same_dtype, _tensor
 __all__ = ["conv2d", "conv_transpose2d", "conv_output_size"]
 
 
+@functional_scope("conv2d")
 def conv2d(
     input: Tensor,
     weight: Tensor,
@@ -81,6 +83,7 @@ def conv2d(
     return out.squeeze(0) if unbatched else out
 
 
+@functional_scope("conv_transpose2d")
 def conv_transpose2d(
     input: Tensor,
     weight: Tensor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..autograd import functional_scope
 from ..inplace import bump
 from ..ops.norm import BatchNorm, batch_stats
 from ..tensor import Tensor
@@ -10,6 +11,7 @@ from ._args import _same_dtype, _tensor
 __all__ = ["batch_norm"]
 
 
+@functional_scope("batch_norm")
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
