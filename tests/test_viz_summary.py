@@ -123,8 +123,9 @@ def test_lenet_figures_by_hand():
 
 
 def test_saved_bytes_match_the_tape():
-    """Saved bytes per layer = sum of Function.saved_nbytes of the ops run inside it (read
-    here straight from the tape, with the module scope of each op)."""
+    """Saved bytes per layer: at most the sum of Function.saved_nbytes of the ops run inside
+    it (read here straight from the tape), each buffer counted once and views of parameters
+    (Linear's transposed weight) not at all."""
     model = lenet()
     s = quiet_summary(model, input_shape=(2, 1, 28, 28), depth=2)
     model.train()
@@ -135,8 +136,10 @@ def test_saved_bytes_match_the_tape():
             continue
         expected = sum(op.saved_nbytes for op in ops if any(m is module for m in op.scope))
         row = next(r for r in s.rows if r.name == name)
-        assert row.saved_nbytes == expected, name
-    assert s.saved_nbytes == sum(op.saved_nbytes for op in ops) > 0
+        assert row.saved_nbytes <= expected, name
+    assert 0 < s.saved_nbytes < sum(op.saved_nbytes for op in ops)
+    fc1 = next(r for r in s.rows if r.name.endswith("fc1"))
+    assert 0 < fc1.saved_nbytes < 4 * fc1.trainable  # its input, not its own weight again
     relu1 = next(r for r in s.rows if r.name == "features.relu1")
     assert relu1.saved_nbytes > 0
 

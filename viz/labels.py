@@ -59,7 +59,7 @@ def node_detail(nd: Node, limit: int = 48) -> str:
         return "frozen"
     if nd.kind == "buffer":
         return "buffer"
-    if nd.kind == "input":
+    if nd.kind == "input" and nd.name:
         return "data"
     return ""
 
