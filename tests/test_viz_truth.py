@@ -41,13 +41,9 @@ def test_lenet_real_input_and_labelled_leaves():
     g = viz.trace(lenet_loss())
     inputs = [n for n in g.nodes if n.kind == "input"]
     assert [(n.shape, n.name) for n in inputs] == [((2, 1, 28, 28), "input"), ((2,), "target")]
-    buffers = sorted(n.name for n in g.nodes if n.kind == "buffer")
-    assert buffers == [
-        "bn1.running_mean",
-        "bn1.running_var",
-        "bn2.running_mean",
-        "bn2.running_var",
-    ]
+    # training-mode batch norm reads the batch statistics (constants it made), not the
+    # running ones (it updates those in place)
+    assert not [n for n in g.nodes if n.kind == "buffer"]
     made = sorted({n.made_by for n in g.nodes if n.kind == "const" and n.const is None})
     assert made == ["batch_norm", "conv2d", "cross_entropy", "dropout"]
     g1 = viz.fold(g, 1)
@@ -74,10 +70,39 @@ def test_functional_scope_opens_at_a_deeper_level():
 def test_eval_mode_shown():
     tg.manual_seed(0)
     model = models.lenet().eval()
-    out = model(tg.randn(1, 1, 28, 28))
-    g = viz.fold(viz.trace(out), 1)
-    modes = {n.name: n.mode for n in g.nodes if n.kind == "module" and n.mode}
+    out = model(tg.randn(1, 1, 28, 28))  # the input is gone: drawn from its recorded shape
+    g = viz.trace(out)
+    assert [n.shape for n in g.nodes if n.kind == "input"] == [(1, 1, 28, 28)]
+    # eval batch norm reads arrays made from the running statistics, no recorded op reads
+    # the buffers themselves
+    assert {n.made_by for n in g.nodes if n.kind == "const"} == {"conv2d", "batch_norm"}
+    g1 = viz.fold(g, 1)
+    modes = {n.name: n.mode for n in g1.nodes if n.kind == "module" and n.mode}
     assert modes == {"bn1": "eval", "bn2": "eval"}  # dropout is the identity in eval
+    check_dot(viz.to_dot(out, depth=1))
+
+
+class Shifted(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+        self.register_buffer("offset", tg.ones(2))
+
+    def forward(self, x):
+        return self.fc(x) + self.offset
+
+
+def test_leaf_kinds_parameter_buffer_data_constant():
+    model = Shifted()
+    model.fc.bias.requires_grad_(False)
+    x = tg.randn(4, 3)
+    loss = (model(x) * 2.0).sum()
+    g = viz.trace(loss)
+    kinds = {n.name: n.kind for n in g.nodes if n.is_leaf and n.const is None}
+    assert kinds == {"fc.weight": "param", "fc.bias": "param", "offset": "buffer", None: "input"}
+    assert [n.const for n in g.nodes if n.const is not None] == ["2"]
+    dot = check_dot(viz.to_dot(loss, consts=True))
+    assert "buffer" in dot and "frozen" in dot
 
 
 def test_nan_marked_where_born():

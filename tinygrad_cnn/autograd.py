@@ -104,11 +104,11 @@ class FunctionScope:
     """One call of a functional composite (``F.cross_entropy``), kept in ``Function.scope``
     next to the modules, so that tools fold it like a module call.
 
-    ``name``: the function's name. ``inputs``: ``(argument name, shape, dtype, tensor name,
-    requires_grad)`` of each Tensor argument; ``input_refs`` the same tensors held weakly
-    (a weak reference each), so a tool can draw an input that no recorded op reads (an image
-    that only feeds a non-differentiable unfold); ``params`` the plain arguments
-    (``training``, ``p``), defaults included.
+    ``name``: the function's name. ``inputs``: ``(argument name, shape, dtype)`` of each
+    Tensor argument that is no parameter or buffer (no name) and does not require grad, and
+    ``input_refs`` weak references to those tensors: a tool can draw an input that no
+    recorded op reads (an image that only feeds a non-differentiable unfold). ``params``: the
+    arguments the function declared worth showing (``training``), defaults included.
     """
 
     __slots__ = ("name", "inputs", "input_refs", "params")
@@ -117,22 +117,26 @@ class FunctionScope:
         self.name = name
         self.inputs = inputs
         self.input_refs = input_refs
-        self.params = params  # the call's bool/int/float/str arguments, defaults included
+        self.params = params
 
     def __repr__(self) -> str:
         return f"<FunctionScope {self.name}>"
 
 
-def functional_scope(name: str) -> Callable[[Callable], Callable]:
+_NO_PARAMS: dict[str, Any] = {}  # shared by the calls that record no parameters (never written)
+
+
+def functional_scope(name: str, params: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
     """Decorator: mark every op a functional composite records as part of one call of
-    ``name`` (a :class:`FunctionScope` in ``Function.scope``). Costs nothing under no_grad."""
+    ``name`` (a :class:`FunctionScope` in ``Function.scope``); ``params`` names the
+    arguments to keep (``("training",)``). Costs nothing under no_grad."""
 
     def decorate(fn: Callable) -> Callable:
         code = fn.__code__
         arg_names = code.co_varnames[: code.co_argcount]
         defaults = dict(zip(arg_names[::-1], (fn.__defaults__ or ())[::-1], strict=False))
         defaults.update(fn.__kwdefaults__ or {})
-        plain = (bool, int, float, str)
+        slots = {k: arg_names.index(k) for k in params if k in arg_names}
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -140,18 +144,19 @@ def functional_scope(name: str) -> Callable[[Callable], Callable]:
                 return fn(*args, **kwargs)
             from .tensor import Tensor
 
-            named = [*zip(arg_names, args, strict=False), *kwargs.items()]
-            tensors = [(k, v) for k, v in named if isinstance(v, Tensor)]
-            params = {k: v for k, v in defaults.items() if isinstance(v, plain)}
-            params.update((k, v) for k, v in named if isinstance(v, plain))
-            scope = FunctionScope(
-                name,
-                tuple(
-                    (k, tuple(v.shape), str(v.dtype), v.name, v.requires_grad) for k, v in tensors
-                ),
-                tuple(weakref.ref(v) for _, v in tensors),
-                params,
-            )
+            meta, refs = [], []
+            for k, v in (*zip(arg_names, args, strict=False), *kwargs.items()):
+                if isinstance(v, Tensor) and not v.requires_grad and v.name is None:
+                    meta.append((k, v.shape, str(v.dtype)))
+                    refs.append(weakref.ref(v))
+            kept = _NO_PARAMS
+            if params:
+                kept = {k: defaults.get(k) for k in params}
+                for k, slot in slots.items():
+                    if slot < len(args):
+                        kept[k] = args[slot]
+                kept.update((k, kwargs[k]) for k in params if k in kwargs)
+            scope = FunctionScope(name, tuple(meta), tuple(refs), kept)
             previous = _state.scope
             _state.scope = previous + (scope,)
             try:

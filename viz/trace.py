@@ -120,12 +120,11 @@ def _clean_scopes(order: list[tg.Tensor]) -> dict[int, tuple[Any, ...]]:
 
 def _recorded(s: Any, t: tg.Tensor) -> bool:
     """Is ``t`` one of the tensor arguments of function call ``s`` (a freed stand-in: one of
-    the same shape and dtype that did not require grad)?"""
+    the same shape and dtype)?"""
     for ref, meta in zip(s.input_refs, s.inputs, strict=True):
         if ref() is t:
             return True
-        same = meta[1] == tuple(t.shape) and meta[2] == str(t.dtype) and meta[3] == t.name
-        if t.is_freed and same and not meta[4]:
+        if t.is_freed and meta[1] == tuple(t.shape) and meta[2] == str(t.dtype):
             return True
     return False
 
@@ -165,7 +164,9 @@ def _made_and_missing(order: list[tg.Tensor]):
             continue
         for ref, meta in zip(m.input_refs, m.inputs, strict=True):
             x = ref()
-            if x is None or meta[4] or id(x) in in_graph or id(x) in seen:
+            if x is None:  # the user let go of it: a data-less stand-in with its shape
+                x = tg.Tensor(np.broadcast_to(np.zeros((), meta[2]), meta[1]))
+            elif id(x) in in_graph or id(x) in seen:
                 continue
             if any(
                 leaf_of[k].is_freed and tuple(leaf_of[k].shape) == meta[1]

@@ -15,7 +15,7 @@ from ._args import _tensor
 __all__ = ["dropout", "dropout2d"]
 
 
-@functional_scope("dropout")
+@functional_scope("dropout", params=("training",))
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each element with probability ``p`` and scale the rest by
     1/(1 − p), so that eval mode is the identity. Masks come from ``tg.manual_seed``'s
@@ -23,7 +23,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return _dropout(input, p, training, "dropout", channels=False)
 
 
-@functional_scope("dropout2d")
+@functional_scope("dropout2d", params=("training",))
 def dropout2d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:

@@ -11,7 +11,7 @@ from ._args import _same_dtype, _tensor
 __all__ = ["batch_norm"]
 
 
-@functional_scope("batch_norm")
+@functional_scope("batch_norm", params=("training",))
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
