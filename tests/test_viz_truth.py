@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 
-from test_viz import assert_fits, assert_snapshot, check_dot, terminal_text
+import pytest
+from test_viz import assert_fits, assert_snapshot, check_dot, plain_console, terminal_text
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
@@ -184,3 +185,22 @@ def test_saved_bytes_once_per_buffer():
     assert g.saved_nbytes == 4 * 300 * 4  # the input; the transposed weight is a view
     assert tape > g.saved_nbytes
     assert math.isfinite(g.saved_nbytes)
+
+
+def test_one_options_object_for_every_view(tmp_path):
+    loss = lenet_loss()
+    opts = viz.ViewOptions(depth=1, rankdir="LR", title="LeNet")
+    dot = check_dot(viz.to_dot(loss, opts))
+    assert dot == viz.to_dot(loss, depth=1, rankdir="LR", title="LeNet")  # keywords still work
+    assert viz.to_dot(loss, opts, rankdir="TB") == viz.to_dot(loss, depth=1, title="LeNet")
+    console = plain_console(80)
+    viz.show(loss, viz.ViewOptions(depth=1), console=console)
+    assert console.export_text() == terminal_text(loss, depth=1)
+    view = viz.graph(loss, opts)
+    assert view.to_dot() == dot
+    out = viz.render(loss, tmp_path / "g.dot", opts)
+    assert out.read_text(encoding="utf-8") == dot
+    with pytest.raises(TypeError, match=r"viz.to_dot: unexpected keyword argument\(s\) dept"):
+        viz.to_dot(loss, dept=1)
+    with pytest.raises(TypeError, match="options must be a viz.ViewOptions"):
+        viz.show(loss, {"depth": 1})

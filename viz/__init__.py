@@ -9,11 +9,14 @@
     viz.graph(loss)                                 # displays itself in Jupyter
     viz.summary(model, input_shape=(1, 1, 28, 28))  # layer table
     viz.show_image(model[0].weight)                 # filters as coloured pixels
+    opts = viz.ViewOptions(depth=1, show_grads=True)  # one options object for every view
+    viz.to_dot(loss, opts); viz.show(loss, opts, layout="lanes")
 
 Every view starts from :func:`trace`, which turns a tensor's graph into plain data
-(:class:`Graph`) through the framework's public graph API only. Gradients: after
-``backward`` only leaves hold ``.grad``; intermediate gradients are computed when the graph
-was kept (``loss.backward(retain_graph=True)``), see :func:`trace`.
+(:class:`Graph`, in :mod:`viz.graph`, which draws nothing) through the framework's public
+graph API only; functional composites (``F.cross_entropy``) are scopes like modules.
+Gradients: after ``backward`` only leaves hold ``.grad``; intermediate gradients are
+computed when the graph was kept (``loss.backward(retain_graph=True)``), see :func:`trace`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from .dot import dot_escape, to_dot
 from .graph import FLAGS, Call, Edge, Graph, ModuleInfo, Node, Stats, tensor_stats
 from .group import collapse_repeats, fold, inline_consts
 from .image import show_image
+from .options import ViewOptions
 from .render import GraphView, dot_available, graph, render
 from .summary import LayerRow, ModelSummary, summary
 from .terminal import show
@@ -40,6 +44,7 @@ __all__ = [
     "ModuleInfo",
     "Node",
     "Stats",
+    "ViewOptions",
     "collapse_repeats",
     "dot_available",
     "dot_escape",
