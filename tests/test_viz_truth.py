@@ -204,3 +204,27 @@ def test_one_options_object_for_every_view(tmp_path):
         viz.to_dot(loss, dept=1)
     with pytest.raises(TypeError, match="options must be a viz.ViewOptions"):
         viz.show(loss, {"depth": 1})
+
+
+def test_summary_columns_and_eval_mode():
+    model = models.lenet()
+    model[0].requires_grad_(False)  # conv1 frozen
+    s = viz.summary(model, input_shape=(2, 1, 28, 28), verbose=False, mode="eval")
+    rows = {r.name: r for r in s.rows}
+    assert (rows["conv1"].trainable, rows["conv1"].non_trainable, rows["conv1"].buffers) == (
+        0,
+        320,
+        0,
+    )
+    assert (rows["bn1"].trainable, rows["bn1"].non_trainable, rows["bn1"].buffers) == (64, 0, 65)
+    assert s.mode == "eval" and model.training  # the model's own mode is restored
+    assert rows["dropout"].output_shape is None  # the identity in eval: no op ran
+    text = str(s)
+    assert "(eval mode)" in text and "Frozen" in text and "Buffers" in text
+    assert_fits(text, 80)
+    # the graph's module box counts parameters as the summary does
+    loss = lenet_loss()
+    bn1 = next(n for n in viz.fold(viz.trace(loss), 1).nodes if n.name == "bn1")
+    assert bn1.n_params == 64
+    with pytest.raises(ValueError, match="mode must be 'train' or 'eval'"):
+        viz.summary(model, input_shape=(2, 1, 28, 28), verbose=False, mode="test")
