@@ -228,3 +228,22 @@ def test_summary_columns_and_eval_mode():
     assert bn1.n_params == 64
     with pytest.raises(ValueError, match="mode must be 'train' or 'eval'"):
         viz.summary(model, input_shape=(2, 1, 28, 28), verbose=False, mode="test")
+
+
+def test_lesson6_batchnorm_network_raises_nothing():
+    """Lesson 6's network: eight Linear → BatchNorm1d → Sigmoid layers of 64 units."""
+    tg.manual_seed(0)
+    layers: list[nn.Module] = []
+    for _ in range(8):
+        layers += [nn.Linear(64, 64), nn.BatchNorm1d(64), nn.Sigmoid()]
+    net = nn.Sequential(*layers, nn.Linear(64, 10))
+    x = tg.rand(128, 64)
+    loss = F.cross_entropy(net(x), tg.randint(0, 10, (128,)))
+    loss.backward(retain_graph=True)
+    g = viz.trace(loss)
+    assert not [n.id for n in g.nodes if n.flags]
+    noted = [n.name for n in g.nodes if n.notes == ("redundant before BatchNorm1d",)]
+    assert noted == [f"{3 * k}.bias" for k in range(8)]
+    text = terminal_text(loss, depth=1, collapse=False)
+    assert "vanishing grad" not in text and "redundant before BatchNorm1d" in text
+    check_dot(viz.to_dot(loss, depth=1))

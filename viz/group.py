@@ -115,6 +115,18 @@ def call_output(g: Graph, call_id: str) -> int:
     return _output_of(g, list(g.calls[call_id].nodes))
 
 
+def _member_notes(nodes: list[Node]) -> tuple[str, ...]:
+    """The notes of the nodes inside a box, each saying whom it is about (``bias redundant
+    before BatchNorm2d``)."""
+    out: dict[str, None] = {}
+    for nd in nodes:
+        for note in nd.notes:
+            if nd.kind == "param" and nd.name:
+                note = f"{nd.name.rsplit('.', 1)[-1]} {note}"
+            out.setdefault(note)
+    return tuple(out)
+
+
 def _module_node(g: Graph, call_id: str, members: list[int], depth: int) -> Node:
     mset = set(members)
     out = g.nodes[_output_of(g, members)]
@@ -141,6 +153,7 @@ def _module_node(g: Graph, call_id: str, members: list[int], depth: int) -> Node
         value=out.value,
         grad=out.grad,
         flags=_union_flags(inner),
+        notes=_member_notes(inner),
         members=tuple(sorted(members)),
         in_shapes=tuple(g.nodes[i].shape for i in inputs),
         n_params=sum(math.prod(p.shape) for p in params),
@@ -232,6 +245,7 @@ def _repeat_node(g: Graph, run: list[int], period: int) -> Node:
         value=last.value,
         grad=last.grad,
         flags=_union_flags(nodes),
+        notes=_member_notes(nodes),
         members=tuple(sorted(m for nd in nodes for m in (nd.members or (nd.index,)))),
         in_shapes=in_shapes,
         n_params=sum(nd.n_params for nd in nodes),
