@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ __all__ = [
     "is_grad_enabled",
     "module_scope",
     "current_scope",
+    "functional_scope",
+    "FunctionScope",
     "toposort",
     "backward",
     "grad",
@@ -101,6 +104,75 @@ def module_scope(module: Any):
 def current_scope() -> tuple[Any, ...]:
     """The modules whose ``forward`` is running, outermost first."""
     return _state.scope
+
+
+class FunctionScope:
+    """One call of a functional composite (``F.cross_entropy``), kept in ``Function.scope``
+    next to the modules, so that tools fold it like a module call.
+
+    ``name``: the function's name. ``inputs``: ``(argument name, shape, dtype)`` of each
+    Tensor argument that is no parameter or buffer (no name) and does not require grad, and
+    ``input_refs`` weak references to those tensors: a tool can draw an input that no
+    recorded op reads (an image that only feeds a non-differentiable unfold). ``params``: the
+    arguments the function declared worth showing (``training``), defaults included.
+    """
+
+    __slots__ = ("name", "inputs", "input_refs", "params")
+
+    def __init__(self, name: str, inputs: tuple, input_refs: tuple, params: dict) -> None:
+        self.name = name
+        self.inputs = inputs
+        self.input_refs = input_refs
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"<FunctionScope {self.name}>"
+
+
+_NO_PARAMS: dict[str, Any] = {}  # shared by the calls that record no parameters (never written)
+
+
+def functional_scope(name: str, params: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
+    """Decorator: mark every op a functional composite records as part of one call of
+    ``name`` (a :class:`FunctionScope` in ``Function.scope``); ``params`` names the
+    arguments to keep (``("training",)``). Costs nothing under no_grad."""
+
+    def decorate(fn: Callable) -> Callable:
+        code = fn.__code__
+        arg_names = code.co_varnames[: code.co_argcount]
+        defaults = dict(zip(arg_names[::-1], (fn.__defaults__ or ())[::-1], strict=False))
+        defaults.update(fn.__kwdefaults__ or {})
+        slots = {k: arg_names.index(k) for k in params if k in arg_names}
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not _state.grad_enabled:
+                return fn(*args, **kwargs)
+            from .tensor import Tensor
+
+            meta, refs = [], []
+            for k, v in (*zip(arg_names, args, strict=False), *kwargs.items()):
+                if isinstance(v, Tensor) and not v.requires_grad and v.name is None:
+                    meta.append((k, v.shape, str(v.dtype)))
+                    refs.append(weakref.ref(v))
+            kept = _NO_PARAMS
+            if params:
+                kept = {k: defaults.get(k) for k in params}
+                for k, slot in slots.items():
+                    if slot < len(args):
+                        kept[k] = args[slot]
+                kept.update((k, kwargs[k]) for k in params if k in kwargs)
+            scope = FunctionScope(name, tuple(meta), tuple(refs), kept)
+            previous = _state.scope
+            _state.scope = previous + (scope,)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _state.scope = previous
+
+        return wrapper
+
+    return decorate
 
 
 def toposort(*roots: Tensor) -> list[Tensor]:

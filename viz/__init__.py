@@ -12,11 +12,14 @@
     viz.explain(loss)                               # backward, one node at a time
     viz.check(loss)                                 # gradient check of every op on the tape
     viz.lint(loss)                                  # numerically unstable patterns, and fixes
+    opts = viz.ViewOptions(depth=1, show_grads=True)  # one options object for every view
+    viz.to_dot(loss, opts); viz.show(loss, opts, layout="lanes")
 
 Every view starts from :func:`trace`, which turns a tensor's graph into plain data
-(:class:`Graph`) through the framework's public graph API only. Gradients: after
-``backward`` only leaves hold ``.grad``; intermediate gradients are computed when the graph
-was kept (``loss.backward(retain_graph=True)``), see :func:`trace`.
+(:class:`Graph`, in :mod:`viz.graph`, which draws nothing) through the framework's public
+graph API only; functional composites (``F.cross_entropy``) are scopes like modules.
+Gradients: after ``backward`` only leaves hold ``.grad``; intermediate gradients are
+computed when the graph was kept (``loss.backward(retain_graph=True)``), see :func:`trace`.
 """
 
 from __future__ import annotations
@@ -25,13 +28,15 @@ from .check import CheckReport, NodeCheck, check
 from .colors import GradScale
 from .dot import dot_escape, to_dot
 from .explain import Send, Step, explain
+from .graph import FLAGS, Call, Edge, Graph, ModuleInfo, Node, Stats, tensor_stats
 from .group import collapse_repeats, fold, inline_consts
 from .image import show_image
 from .lint import LintWarning, lint
+from .options import ViewOptions
 from .render import GraphView, dot_available, graph, render
 from .summary import LayerRow, ModelSummary, summary
 from .terminal import show
-from .trace import FLAGS, Call, Edge, Graph, ModuleInfo, Node, Stats, tensor_stats, trace
+from .trace import trace
 
 __all__ = [
     "FLAGS",
@@ -51,6 +56,7 @@ __all__ = [
     "Stats",
     "Step",
     "check",
+    "ViewOptions",
     "collapse_repeats",
     "dot_available",
     "dot_escape",

@@ -93,13 +93,19 @@ class CheckReport:
 
     def show(self, **options: Any) -> None:
         """The graph in the terminal, failing ops in red; options as :func:`viz.show`."""
-        self.graph.show(**options)
+        from .terminal import show
+
+        show(self.graph, **options)
 
     def to_dot(self, **options: Any) -> str:
-        return self.graph.to_dot(**options)
+        from .dot import to_dot
+
+        return to_dot(self.graph, **options)
 
     def render(self, path: str, **options: Any) -> Any:
-        return self.graph.render(path, **options)
+        from .render import render
+
+        return render(self.graph, path, **options)
 
     def table(self) -> Table:
         t = Table(title="gradient check", title_justify="left", pad_edge=False)

@@ -10,18 +10,19 @@ from typing import Any
 
 from ._format import fmt_bytes, fmt_float
 from .colors import mix, text_color_for
-from .group import as_graph
+from .graph import FLAGS, SEVERE, Graph, Node
 from .labels import (
     flag_texts,
     grad_stats_lines,
     grad_text,
     node_detail,
     node_title,
+    note_texts,
     saved_text,
     shape_text,
     value_lines,
 )
-from .trace import FLAGS, SEVERE, Graph, Node
+from .options import ViewOptions
 
 __all__ = ["dot_escape", "to_dot"]
 
@@ -29,6 +30,7 @@ _FILL = {
     "op": "#eef2f7",
     "param": "#fff2cc",
     "input": "#e6f4ea",
+    "buffer": "#f3e8fd",
     "const": "#f5f5f5",
     "module": "#dde8f8",
     "repeat": "#dde8f8",
@@ -37,6 +39,7 @@ _SHAPE = {
     "op": ("box", "rounded,filled"),
     "param": ("box", "filled"),
     "input": ("box", "filled,dashed"),
+    "buffer": ("box", "filled,dotted"),
     "const": ("plaintext", "filled"),
     "module": ("box", "rounded,filled,bold"),
     "repeat": ("box3d", "filled"),
@@ -72,6 +75,7 @@ def _label(nd: Node, grads: bool, values: bool, saved: bool) -> str:
         lines.append(f"at {nd.origin}")
     for f in flag_texts(nd):
         lines.append(f"⚠ {f}")
+    lines += [f"· {n}" for n in note_texts(nd)]
     return "\\n".join(dot_escape(line) for line in lines)
 
 
@@ -84,6 +88,8 @@ def _node_line(g: Graph, nd: Node, grads: bool, values: bool, saved: bool) -> st
         if color is not None:
             fill = mix(color, "#ffffff", 0.35)
     attrs += [f"shape={shape}", _kv("style", style), _kv("fillcolor", fill)]
+    if nd.kind == "const":
+        attrs.append("fontsize=8")  # constants an op made are drawn small
     font = text_color_for(fill)
     if font != "#000000":
         attrs.append(_kv("fontcolor", font))
@@ -122,51 +128,17 @@ def _legend(g: Graph, grads: bool) -> list[str]:
     return lines
 
 
-def to_dot(
-    x: Any,
-    *,
-    depth: int | None = None,
-    show_grads: bool | None = None,
-    show_values: bool = False,
-    show_saved: bool = False,
-    collapse: bool | None = None,
-    clusters: bool = True,
-    consts: bool = False,
-    rankdir: str = "TB",
-    title: str | None = None,
-    vanish: float = 1e-6,
-    explode: float = 1e3,
-    model: Any = None,
-) -> str:
+def to_dot(x: Any, options: ViewOptions | None = None, **kwargs: Any) -> str:
     """DOT text of the graph behind ``x`` (a Tensor, a list of Tensors, or a traced Graph).
 
-    Args:
-        depth: fold ops into one node per module call at this depth (0 = outermost module);
-            ``None`` (default) draws every op.
-        show_grads: gradient norms and colours; ``None`` (default): when gradients exist
-            (``True`` also computes intermediate gradients, see :func:`viz.trace`).
-        show_values: value statistics (and full gradient statistics) in each node.
-        show_saved: bytes each op keeps for backward.
-        collapse: merge repeated identical blocks into ``× n`` (default: when folding).
-        clusters: draw module calls as nested clusters.
-        consts: draw constants (Python numbers) as nodes instead of inside op labels.
-        rankdir: ``"TB"`` (top to bottom, default) or ``"LR"``.
-        title: a heading for the drawing.
-        vanish, explode: gradient-norm thresholds for flags and colours.
-        model: the model (or its parameters); parameters that are not in the graph
-            are listed as getting no gradient.
+    ``options``: a :class:`viz.ViewOptions`; its fields can also be given as keyword
+    arguments (``depth=1``, ``show_grads=True``, ``clusters=False``, ``rankdir="LR"``, ...),
+    which override it. See :class:`viz.ViewOptions` for each.
     """
-    g = as_graph(
-        x,
-        depth=depth,
-        collapse=collapse,
-        consts=consts,
-        grads=show_grads,
-        values=show_values,
-        vanish=vanish,
-        explode=explode,
-        model=model,
-    )
+    o = ViewOptions.make(options, "viz.to_dot", **kwargs)
+    g = o.graph_of(x)
+    show_grads, show_values, show_saved = o.show_grads, o.show_values, o.show_saved
+    clusters, rankdir, title = o.clusters, o.rankdir, o.title
     grads = g.grads != "none" if show_grads is None else bool(show_grads)
     out = [
         "digraph G {",

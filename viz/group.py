@@ -13,7 +13,8 @@ import math
 from typing import Any
 
 from ._format import fmt_params
-from .trace import FLAGS, Edge, Graph, Node, trace
+from .graph import FLAGS, Edge, Graph, Node
+from .trace import trace
 
 __all__ = ["as_graph", "call_output", "collapse_repeats", "fold", "inline_consts"]
 
@@ -114,15 +115,28 @@ def call_output(g: Graph, call_id: str) -> int:
     return _output_of(g, list(g.calls[call_id].nodes))
 
 
+def _member_notes(nodes: list[Node]) -> tuple[str, ...]:
+    """The notes of the nodes inside a box, each saying whom it is about (``bias redundant
+    before BatchNorm2d``)."""
+    out: dict[str, None] = {}
+    for nd in nodes:
+        for note in nd.notes:
+            if nd.kind == "param" and nd.name:
+                note = f"{nd.name.rsplit('.', 1)[-1]} {note}"
+            out.setdefault(note)
+    return tuple(out)
+
+
 def _module_node(g: Graph, call_id: str, members: list[int], depth: int) -> Node:
     mset = set(members)
     out = g.nodes[_output_of(g, members)]
-    inputs = [i for i in _external_inputs(g, mset) if g.nodes[i].kind != "const"]
+    inputs = [i for i in _external_inputs(g, mset) if g.nodes[i].const is None]
     made = [i for i in inputs if not g.nodes[i].is_leaf]
     inputs = made or inputs  # the data flowing in; side inputs such as masks only if alone
     params = [g.nodes[i] for i in members if g.nodes[i].kind == "param"]
     info = g.modules[g.calls[call_id].module]
     inner = [g.nodes[i] for i in members]
+    enclosing = tuple(c for c in _levels(g, out)[:depth] if c != call_id)
     return Node(
         id=call_id,
         index=-1,
@@ -132,25 +146,36 @@ def _module_node(g: Graph, call_id: str, members: list[int], depth: int) -> Node
         shape=out.shape,
         dtype=out.dtype,
         requires_grad=any(nd.requires_grad for nd in inner),
-        scope=out.scope[:depth],
-        calls=out.calls[:depth],
+        scope=tuple(u for u, c in zip(out.scope, out.calls, strict=True) if c in enclosing),
+        calls=enclosing,
+        mode=info.mode,
         saved_nbytes=sum(nd.saved_nbytes for nd in inner),
         value=out.value,
         grad=out.grad,
         flags=_union_flags(inner),
+        notes=_member_notes(inner),
         members=tuple(sorted(members)),
         in_shapes=tuple(g.nodes[i].shape for i in inputs),
         n_params=sum(math.prod(p.shape) for p in params),
     )
 
 
+def _levels(g: Graph, nd: Node) -> tuple[str, ...]:
+    """The calls of ``nd`` by folding depth: a function called outside any module
+    (``F.cross_entropy(model(x), y)``) sits at depths 0 and 1, beside the model's layers."""
+    if nd.scope and g.modules[nd.scope[0]].kind == "function":
+        return nd.calls[:1] + nd.calls
+    return nd.calls
+
+
 def fold(g: Graph, depth: int | None, collapse: bool | None = None) -> Graph:
     """One node per module call at ``depth`` (0: the outermost module, 1: its children, ...).
 
-    Ops that ran outside any module at that depth stay as they are; parameters move into the
-    module that uses them, and so do unnamed side inputs (masks, batch statistics) read only
-    by one call that also receives data from an op. ``collapse`` (default: True when
-    folding) then merges runs of identical consecutive blocks into one ``× n`` node.
+    Ops that ran outside any module at that depth stay as they are; parameters, buffers and
+    the constants a call made (masks, batch statistics) move into the call that uses them; a
+    function called outside any module (``F.cross_entropy``) folds at depths 0 and 1.
+    ``collapse`` (default: True when folding) then merges runs of identical consecutive
+    blocks into one ``× n`` node.
     ``depth=None`` returns the op graph.
     """
     if collapse is None:
@@ -159,21 +184,10 @@ def fold(g: Graph, depth: int | None, collapse: bool | None = None) -> Graph:
         return collapse_repeats(g) if collapse else g
     if depth < 0:
         raise ValueError(f"viz.fold: depth must be >= 0, got {depth}")
-    keys: list[object] = [nd.calls[depth] if len(nd.calls) > depth else nd.index for nd in g.nodes]
-    # unnamed side inputs read only inside one call that also gets data from an op (dropout
-    # masks, batch statistics) belong to that call; a call's only input stays visible
-    fed_by_op = {
-        keys[e.dst]
-        for e in g.edges
-        if isinstance(keys[e.dst], str)
-        and keys[e.src] != keys[e.dst]
-        and g.nodes[e.src].kind == "op"
-    }
+    keys: list[object] = []
     for nd in g.nodes:
-        if nd.kind == "input" and nd.index not in g.roots:
-            owners = {keys[c] for c in g.consumers(nd.index)}
-            if len(owners) == 1 and next(iter(owners)) in fed_by_op:
-                keys[nd.index] = next(iter(owners))
+        calls = _levels(g, nd)
+        keys.append(calls[depth] if len(calls) > depth else nd.index)
     key_of: dict[object, int] = {}
     groups: list[list[int]] = []
     for nd in g.nodes:
@@ -231,6 +245,7 @@ def _repeat_node(g: Graph, run: list[int], period: int) -> Node:
         value=last.value,
         grad=last.grad,
         flags=_union_flags(nodes),
+        notes=_member_notes(nodes),
         members=tuple(sorted(m for nd in nodes for m in (nd.members or (nd.index,)))),
         in_shapes=in_shapes,
         n_params=sum(nd.n_params for nd in nodes),
@@ -315,7 +330,7 @@ def collapse_repeats(g: Graph, max_period: int = 4) -> Graph:
 def inline_consts(g: Graph) -> Graph:
     """Drop 0-d constant leaves (Python numbers lifted to tensors); each consumer lists them in
     ``Node.consts`` as ``(slot, value)``, and labels read e.g. ``Mul(·, 2)``."""
-    consts = {nd.index for nd in g.nodes if nd.kind == "const"}
+    consts = {nd.index for nd in g.nodes if nd.kind == "const" and nd.const is not None}
     if not consts:
         return g
     extra: dict[int, list[tuple[int, str]]] = {}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ._format import fmt_bytes, fmt_count, fmt_dtype, fmt_float, fmt_params, fmt_shape
-from .trace import FLAGS, Node, Stats
+from .graph import FLAGS, Node, Stats
 
 __all__ = [
     "flag_texts",
     "grad_stats_lines",
     "grad_text",
+    "note_texts",
     "node_detail",
     "node_title",
     "op_text",
@@ -38,16 +39,17 @@ def node_title(nd: Node) -> str:
     if nd.kind == "repeat":
         return f"{' → '.join(nd.block)} × {nd.repeat}"
     if nd.kind == "const":
-        return f"const {nd.const}"
+        return f"const {nd.const}" if nd.const is not None else f"const of {nd.made_by}"
     return nd.name or nd.kind
 
 
 def node_detail(nd: Node, limit: int = 48) -> str:
     """Second-line detail: op params, parameter count of modules, names of repeated blocks."""
     if nd.kind == "op":
-        return fmt_params(nd.params, limit)
+        text = fmt_params(nd.params, limit)
+        return f"{nd.mode}, {text}" if nd.mode and text else (nd.mode or text)
     if nd.kind in ("module", "repeat"):
-        parts = []
+        parts = [nd.mode] if nd.mode else []
         if nd.kind == "repeat" and nd.name:
             parts.append(nd.name)
         if nd.n_params:
@@ -55,6 +57,10 @@ def node_detail(nd: Node, limit: int = 48) -> str:
         return ", ".join(parts)
     if nd.kind == "param" and not nd.requires_grad:
         return "frozen"
+    if nd.kind == "buffer":
+        return "buffer"
+    if nd.kind == "input" and nd.name:
+        return "data"
     return ""
 
 
@@ -126,3 +132,8 @@ def saved_text(nd: Node) -> str:
 def flag_texts(nd: Node) -> list[str]:
     """Readable flags, e.g. ``['vanishing grad', 'dead ReLU']``."""
     return [FLAGS[f] for f in nd.flags]
+
+
+def note_texts(nd: Node) -> list[str]:
+    """Quiet remarks that are no alarm, e.g. ``['redundant before BatchNorm2d']``."""
+    return list(nd.notes)

@@ -15,9 +15,9 @@ from typing import Any
 from rich.console import Console
 
 from .dot import to_dot
-from .group import as_graph
+from .graph import Graph
+from .options import ViewOptions
 from .terminal import graph_renderable
-from .trace import Graph
 
 __all__ = [
     "DOT_MISSING_HINT",
@@ -67,26 +67,16 @@ def dot_available() -> bool:
 def render(
     x: Any,
     path: str | Path,
+    options: ViewOptions | None = None,
     *,
     format: str | None = None,
-    depth: int | None = None,
-    show_grads: bool | None = None,
-    show_values: bool = False,
-    show_saved: bool = False,
-    collapse: bool | None = None,
-    clusters: bool = True,
-    consts: bool = False,
-    rankdir: str = "TB",
-    title: str | None = None,
-    vanish: float = 1e-6,
-    explode: float = 1e3,
-    model: Any = None,
+    **kwargs: Any,
 ) -> Path:
     """Draw the graph behind ``x`` (Tensor, list of Tensors, or Graph) to ``path``.
 
     The format comes from ``format`` or the file suffix: ``.svg``, ``.png``, ``.pdf`` (any
-    format ``dot -T`` knows), or ``.dot``/``.gv`` for the DOT text itself. Other options are
-    those of :func:`viz.to_dot`.
+    format ``dot -T`` knows), or ``.dot``/``.gv`` for the DOT text itself. ``options`` (a
+    :class:`viz.ViewOptions`) and keyword arguments as for :func:`viz.to_dot`.
 
     Returns the path written. When the ``dot`` program is missing, prints one line saying so
     and how to install it, writes the DOT text to ``path`` with suffix ``.dot``, and returns
@@ -94,21 +84,7 @@ def render(
     """
     path = Path(path)
     fmt = (format or path.suffix.lstrip(".") or "svg").lower()
-    dot_text = to_dot(
-        x,
-        depth=depth,
-        show_grads=show_grads,
-        show_values=show_values,
-        show_saved=show_saved,
-        collapse=collapse,
-        clusters=clusters,
-        consts=consts,
-        rankdir=rankdir,
-        title=title,
-        vanish=vanish,
-        explode=explode,
-        model=model,
-    )
+    dot_text = to_dot(x, ViewOptions.make(options, "viz.render", **kwargs))
     if fmt in ("dot", "gv"):
         path.write_text(dot_text, encoding="utf-8")
         return path
@@ -128,27 +104,33 @@ def render(
 
 
 class GraphView:
-    """A traced graph plus how to draw it; displays itself in Jupyter (SVG through Graphviz,
-    or the terminal drawing as text when ``dot`` is missing) and in rich consoles."""
+    """A traced graph plus how to draw it (a :class:`viz.ViewOptions`); displays itself in
+    Jupyter (SVG through Graphviz, or the terminal drawing as text when ``dot`` is missing)
+    and in rich consoles."""
 
-    def __init__(self, graph: Graph, **options: Any) -> None:
+    def __init__(self, graph: Graph, options: ViewOptions | None = None, **kwargs: Any) -> None:
         self.graph = graph
-        self.options = options
+        self.options = ViewOptions.make(options, "viz.GraphView", **kwargs)
         self._svg: str | None = None
 
-    def to_dot(self, **options: Any) -> str:
-        """DOT text (options of :func:`viz.to_dot` override the view's)."""
-        return to_dot(self.graph, **{**self._dot_options(), **options})
+    def _drawn(self, **kwargs: Any) -> ViewOptions:
+        # the graph is already traced and folded: only the drawing options still apply
+        o = ViewOptions.make(self.options, "viz.GraphView", **kwargs)
+        return ViewOptions.make(o, "viz.GraphView", depth=None, collapse=None, consts=True)
 
-    def render(self, path: str | Path, **options: Any) -> Path:
+    def to_dot(self, **kwargs: Any) -> str:
+        """DOT text (keyword options override the view's)."""
+        return to_dot(self.graph, self._drawn(**kwargs))
+
+    def render(self, path: str | Path, **kwargs: Any) -> Path:
         """Write SVG/PNG/PDF; see :func:`viz.render`."""
-        return render(self.graph, path, **{**self._dot_options(), **options})
+        return render(self.graph, path, self._drawn(**kwargs))
 
-    def show(self, console: Console | None = None, **options: Any) -> None:
+    def show(self, console: Console | None = None, **kwargs: Any) -> None:
         """Draw in the terminal; see :func:`viz.show`."""
         from .terminal import show
 
-        show(self.graph, console=console, **{**self._term_options(), **options})
+        show(self.graph, self._drawn(**kwargs), console=console)
 
     def svg(self) -> str | None:
         """The SVG text, or None when Graphviz's ``dot`` is missing."""
@@ -169,13 +151,15 @@ class GraphView:
         )
         return buf.getvalue()
 
-    def _dot_options(self) -> dict[str, Any]:
-        keys = ("show_grads", "show_values", "show_saved", "clusters", "rankdir", "title")
-        return {k: v for k, v in self.options.items() if k in keys}
-
     def _term_options(self) -> dict[str, Any]:
-        keys = ("show_grads", "show_values", "show_saved", "layout", "title")
-        return {k: v for k, v in self.options.items() if k in keys}
+        o = self.options
+        return dict(
+            show_grads=o.show_grads,
+            show_values=o.show_values,
+            show_saved=o.show_saved,
+            layout=o.layout,
+            title=o.title,
+        )
 
     def _repr_svg_(self) -> str | None:
         return self.svg()
@@ -199,44 +183,10 @@ class GraphView:
         return f"<viz.GraphView of {self.graph!r}>"
 
 
-def graph(
-    x: Any,
-    *,
-    depth: int | None = None,
-    show_grads: bool | None = None,
-    show_values: bool = False,
-    show_saved: bool = False,
-    collapse: bool | None = None,
-    consts: bool = False,
-    clusters: bool = True,
-    rankdir: str = "TB",
-    layout: str = "auto",
-    title: str | None = None,
-    vanish: float = 1e-6,
-    explode: float = 1e3,
-    model: Any = None,
-) -> GraphView:
+def graph(x: Any, options: ViewOptions | None = None, **kwargs: Any) -> GraphView:
     """Trace ``x`` once and return a :class:`GraphView`: it displays itself in a notebook
     (``_repr_svg_``/``_repr_mimebundle_``) and has ``.show()``, ``.to_dot()``,
-    ``.render(path)``. Options are those of :func:`viz.to_dot` and :func:`viz.show`."""
-    g = as_graph(
-        x,
-        depth=depth,
-        collapse=collapse,
-        consts=consts,
-        grads=show_grads,
-        values=show_values,
-        vanish=vanish,
-        explode=explode,
-        model=model,
-    )
-    return GraphView(
-        g,
-        show_grads=show_grads,
-        show_values=show_values,
-        show_saved=show_saved,
-        clusters=clusters,
-        rankdir=rankdir,
-        layout=layout,
-        title=title,
-    )
+    ``.render(path)``. ``options`` (a :class:`viz.ViewOptions`) and keyword arguments as for
+    :func:`viz.to_dot` and :func:`viz.show`."""
+    o = ViewOptions.make(options, "viz.graph", **kwargs)
+    return GraphView(o.graph_of(x), o)

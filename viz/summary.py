@@ -5,13 +5,16 @@ for backward are real); its modes, buffers (batchnorm running statistics) and th
 random generator are restored afterwards. Every figure comes from the traced graph:
 
 * output shape: the tensor a layer's call hands on (last call when called several times);
-* parameters: trainable (``requires_grad``) and non-trainable (frozen parameters and
-  buffers such as ``running_mean``), counted over the layer and its children;
+* parameters and buffers, in three columns as torchinfo counts them: trainable
+  (``requires_grad``), non-trainable (frozen parameters) and buffers (``running_mean``,
+  ``running_var``, ``num_batches_tracked``), over the layer and its children; the graph's
+  module boxes count parameters the same way;
 * mult-adds: matrix products (``Matmul`` of (…, M, K) @ (…, K, N): batch·M·K·N), so a
   convolution written as im2col + matmul costs N·OC·OH·OW·(IC/groups·KH·KW) and a linear
   layer N·in·out; a fused convolution or linear op is counted with the same formulas;
   every other op (adds, activations, pooling, normalisation) counts 0;
-* saved: the sum of ``Function.saved_nbytes`` over the ops that ran inside the layer.
+* saved: the bytes the ops that ran inside the layer keep for backward, each underlying
+  buffer counted once, and nothing for views of parameters (see ``viz.trace``).
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ import tinygrad_cnn as tg
 from tinygrad_cnn.random import default_rng
 
 from ._format import fmt_bytes, fmt_count, fmt_shape
+from .graph import Graph
 from .group import call_output
-from .trace import Graph, trace
+from .trace import trace
 
 __all__ = ["MULT_ADDS", "LayerRow", "ModelSummary", "op_mult_adds", "summary"]
 
@@ -89,10 +93,11 @@ class LayerRow:
     depth: int  # 0 for the model, 1 for its children, ...
     output_shape: tuple[int, ...] | None  # None when the layer did not run
     trainable: int
-    non_trainable: int
+    non_trainable: int  # frozen parameters
     mult_adds: int
     saved_nbytes: int
     calls: int
+    buffers: int = 0  # entries of the buffers (running statistics)
 
 
 @dataclass
@@ -104,7 +109,9 @@ class ModelSummary:
     output_shapes: list[tuple[int, ...]]
     rows: list[LayerRow] = field(default_factory=list)
     trainable: int = 0
-    non_trainable: int = 0
+    non_trainable: int = 0  # frozen parameters
+    buffers: int = 0  # entries of the buffers
+    mode: str = "train"  # the mode the model ran in
     mult_adds: int = 0
     saved_nbytes: int = 0  # all ops of the forward pass, inside layers or not
     param_nbytes: int = 0  # parameters and buffers
@@ -112,6 +119,7 @@ class ModelSummary:
 
     @property
     def total_params(self) -> int:
+        """Parameters, trainable or not (buffers are not parameters)."""
         return self.trainable + self.non_trainable
 
     def table(self) -> Table:
@@ -119,14 +127,22 @@ class ModelSummary:
         inputs = ", ".join(fmt_shape(s) for s in self.input_shapes)
         t = Table(
             box=box.SIMPLE_HEAD,
-            title=f"{self.model_type} on input {inputs}",
+            title=f"{self.model_type} on input {inputs} ({self.mode} mode)",
             title_justify="left",
             pad_edge=False,
             show_footer=True,
         )
         t.add_column("Layer (type)", footer="Total", overflow="ellipsis", no_wrap=True)
         t.add_column("Output shape", footer="", overflow="ellipsis", no_wrap=True)
-        t.add_column("Params", justify="right", footer=fmt_count(self.total_params), no_wrap=True)
+        t.add_column("Params", justify="right", footer=fmt_count(self.trainable), no_wrap=True)
+        # the frozen and buffer columns only where the model has any (the table fits 80 cells)
+        frozen, buffers = self.non_trainable > 0, self.buffers > 0
+        if frozen:
+            t.add_column(
+                "Frozen", justify="right", footer=fmt_count(self.non_trainable), min_width=6
+            )
+        if buffers:
+            t.add_column("Buffers", justify="right", footer=fmt_count(self.buffers), min_width=7)
         t.add_column("Mult-adds", justify="right", footer=fmt_count(self.mult_adds), no_wrap=True)
         t.add_column("Saved", justify="right", footer=fmt_bytes(self.saved_nbytes), no_wrap=True)
         for r in self.rows:
@@ -134,13 +150,17 @@ class ModelSummary:
             label = "  " * max(r.depth - 1, 0) + (f"{short} ({r.type})" if short else r.type)
             if r.calls > 1:
                 label += f" ×{r.calls}"
-            params = fmt_count(r.trainable + r.non_trainable)
-            if r.non_trainable:
-                params = f"{params}*"
-            t.add_row(
+            cells = [
                 label,
                 fmt_shape(r.output_shape) if r.output_shape is not None else "—",
-                params,
+                fmt_count(r.trainable) if r.trainable else "—",
+            ]
+            if frozen:
+                cells.append(fmt_count(r.non_trainable) if r.non_trainable else "—")
+            if buffers:
+                cells.append(fmt_count(r.buffers) if r.buffers else "—")
+            t.add_row(
+                *cells,
                 fmt_count(r.mult_adds) if r.mult_adds else "—",
                 fmt_bytes(r.saved_nbytes) if r.saved_nbytes else "—",
             )
@@ -150,8 +170,7 @@ class ModelSummary:
         """The lines under the table."""
         return [
             f"params: {fmt_count(self.total_params)} (trainable {fmt_count(self.trainable)}, "
-            f"non-trainable {fmt_count(self.non_trainable)}"
-            + ("; * = has non-trainable)" if self.non_trainable else ")"),
+            f"non-trainable {fmt_count(self.non_trainable)}); buffers {fmt_count(self.buffers)}",
             f"mult-adds: {fmt_count(self.mult_adds)} ({self.mult_adds / 1e6:.2f} M) for this batch",
             f"memory: input {fmt_bytes(self.input_nbytes)}, params+buffers "
             f"{fmt_bytes(self.param_nbytes)}, saved for backward {fmt_bytes(self.saved_nbytes)}",
@@ -243,6 +262,7 @@ def summary(
     device: str | None = None,
     console: Console | None = None,
     verbose: bool = True,
+    mode: str = "train",
 ) -> ModelSummary:
     """Layer table of ``model``: output shape, parameters, mult-adds and bytes kept for
     backward per layer, and totals.
@@ -257,10 +277,15 @@ def summary(
         dtype, device: of the zeros input (default float32 on the CPU).
         console: where to print (default: a new rich Console).
         verbose: print the table (default True); the summary is returned either way.
+        mode: ``"train"`` (default: batch norm on batch statistics, dropout on, as in a
+            training step) or ``"eval"`` (running statistics, no dropout); the model's own
+            mode is restored afterwards.
 
     Returns:
         A :class:`ModelSummary` (rows and totals as numbers; ``print()`` draws it).
     """
+    if mode not in ("train", "eval"):
+        raise ValueError(f"summary: mode must be 'train' or 'eval', got {mode!r}")
     xs, shapes = _inputs(input_shape, input, dtype, device)
     modules = list(model.named_modules())
     modes = [(m, m.training) for _, m in modules]
@@ -269,7 +294,7 @@ def summary(
     rng = default_rng()
     rng_state = rng.bit_generator.state
     try:
-        model.train()
+        model.train(mode == "train")
         with tg.enable_grad():
             out = model(*xs)
         outs = _tensors(out)
@@ -277,8 +302,8 @@ def summary(
             raise TypeError(f"summary: {type(model).__name__} returned no tensor ({type(out)})")
         g = trace(*outs, grads=False)
     finally:
-        for m, mode in modes:
-            m.training = mode
+        for m, was in modes:
+            m.training = was
         for name, b in model.named_buffers():
             if name in buffers:
                 b._data = buffers[name]
@@ -302,7 +327,6 @@ def summary(
         params = list(m.parameters())
         trainable = sum(p.numel() for p in params if p.requires_grad)
         frozen = sum(p.numel() for p in params if not p.requires_grad)
-        frozen += sum(b.numel() for b in m.buffers())
         rows.append(
             LayerRow(
                 name=name,
@@ -314,6 +338,7 @@ def summary(
                 mult_adds=sum(mult[i] for i in ops),
                 saved_nbytes=sum(g.nodes[i].saved_nbytes for i in ops),
                 calls=len(cids),
+                buffers=sum(b.numel() for b in m.buffers()),
             )
         )
     params = list(model.parameters())
@@ -324,8 +349,9 @@ def summary(
         output_shapes=[tuple(o.shape) for o in outs],
         rows=rows,
         trainable=sum(p.numel() for p in params if p.requires_grad),
-        non_trainable=sum(p.numel() for p in params if not p.requires_grad)
-        + sum(b.numel() for b in bufs),
+        non_trainable=sum(p.numel() for p in params if not p.requires_grad),
+        buffers=sum(b.numel() for b in bufs),
+        mode=mode,
         mult_adds=sum(mult),
         saved_nbytes=g.saved_nbytes,
         param_nbytes=sum(int(t._data.nbytes) for t in params + bufs),

@@ -29,7 +29,7 @@ from rich.text import Text
 
 from ._format import fmt_bytes, fmt_float
 from .colors import GradScale
-from .group import as_graph
+from .graph import FLAGS, SEVERE, Graph, Node
 from .labels import (
     grad_stats_lines,
     grad_text,
@@ -39,7 +39,7 @@ from .labels import (
     shape_text,
     value_lines,
 )
-from .trace import FLAGS, SEVERE, Graph, Node
+from .options import ViewOptions
 
 __all__ = ["graph_renderable", "show"]
 
@@ -209,6 +209,8 @@ def _row_segments(
     segs.append((node_title(nd), _node_style(g, nd, grads), 9))
     for f in nd.flags:
         segs.append((_flag_badge(f), _flag_style(f), 8))
+    for note in nd.notes:
+        segs.append(("· " + note, "dim", 5))
     if named:
         segs.append(("← " + ",".join(g.nodes[p].id for p in named), "cyan", 7))
     segs.append((shape_text(nd, dtype=False), "", 6))
@@ -272,6 +274,8 @@ def _leaf_line(g: Graph, nd: Node, grads: bool) -> Text:
         t.append(" " + grad_text(nd), style=_node_style(g, nd, grads).replace("bold ", ""))
     for f in nd.flags:
         t.append(" " + _flag_badge(f), style=_flag_style(f))
+    for note in nd.notes:
+        t.append(" · " + note, style="dim")
     return t
 
 
@@ -287,6 +291,8 @@ def _boxes_view(g: Graph, width: int, grads: bool, values: bool, saved: bool) ->
         head = Text(node_title(nd), style=_node_style(g, nd, grads))
         for f in nd.flags:
             head.append(" " + _flag_badge(f), style=_flag_style(f))
+        for note in nd.notes:
+            head.append(" · " + note, style="dim")
         body.append(head)
         info = Text(shape_text(nd, short_dtype=True))
         if detail:
@@ -426,63 +432,29 @@ def graph_renderable(
 
 
 def show(
-    x: Any,
-    *,
-    depth: int | None = None,
-    show_grads: bool | None = None,
-    show_values: bool = False,
-    show_saved: bool = False,
-    collapse: bool | None = None,
-    consts: bool = False,
-    layout: str = "auto",
-    console: Console | None = None,
-    title: str | None = None,
-    vanish: float = 1e-6,
-    explode: float = 1e3,
-    model: Any = None,
+    x: Any, options: ViewOptions | None = None, *, console: Console | None = None, **kwargs: Any
 ) -> None:
     """Draw the graph behind ``x`` (a Tensor, a list of Tensors, or a traced Graph) in the
     terminal.
 
-    Args:
-        depth: fold ops into one node per module call at this depth (0 = outermost module,
-            1 = its children: ``Conv2d → BatchNorm2d → ReLU → ...``); ``None``: every op.
-        show_grads: gradient norms, coloured on a log scale; ``None`` (default): when
-            gradients exist (after ``backward``; see :func:`viz.trace` for intermediates).
-        show_values: value (and gradient) statistics under each node.
-        show_saved: bytes each node keeps for backward.
-        collapse: merge repeated identical blocks into ``× n`` (default: when folding).
-        consts: show constants as nodes instead of inside op labels (``Mul(·, 2)``).
-        layout: ``"auto"`` (boxes for at most 12 boxes, else lanes), ``"lanes"``, ``"boxes"``.
-        console: the rich Console to print to (default: a new one on stdout; it fits its
-            width, and prints plain text where colour is off, e.g. ``NO_COLOR`` or a file).
-        title: a heading line.
-        vanish, explode: gradient-norm thresholds for flags and colours.
-        model: the model (or its parameters); parameters that are not in the graph
-            are listed as getting no gradient.
+    ``options``: a :class:`viz.ViewOptions`; its fields can also be given as keyword
+    arguments (``depth=1``, ``show_grads=True``, ``layout="lanes"``, ...), which override
+    it. ``console``: the rich Console to print to (default: a new one on stdout; it fits its
+    width, and prints plain text where colour is off, e.g. ``NO_COLOR`` or a file).
     """
-    g = as_graph(
-        x,
-        depth=depth,
-        collapse=collapse,
-        consts=consts,
-        grads=show_grads,
-        values=show_values,
-        vanish=vanish,
-        explode=explode,
-        model=model,
-    )
+    o = ViewOptions.make(options, "viz.show", **kwargs)
+    g = o.graph_of(x)
     console = console or Console()
     console.print(
         graph_renderable(
             g,
             width=console.width,
-            show_grads=show_grads,
-            show_values=show_values,
-            show_saved=show_saved,
-            layout=layout,
+            show_grads=o.show_grads,
+            show_values=o.show_values,
+            show_saved=o.show_saved,
+            layout=o.layout,
             color=_has_color(console),
-            title=title,
+            title=o.title,
         ),
         crop=True,
         soft_wrap=False,

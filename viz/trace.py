@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ import tinygrad_cnn as tg
 from tinygrad_cnn.backend import get_array_module
 
 from .colors import GradScale
+from .graph import FLAGS, Call, Edge, Graph, ModuleInfo, Node, Stats, tensor_stats
 
 __all__ = [
     "FLAGS",
@@ -40,314 +40,6 @@ __all__ = [
     "tensor_stats",
     "trace",
 ]
-
-# flag -> short text shown next to a node (terminal and DOT)
-FLAGS: dict[str, str] = {
-    "nan": "NaN/Inf",
-    "exploding": "exploding grad",
-    "vanishing": "vanishing grad",
-    "zero-grad": "zero grad",
-    "no-grad": "no grad",
-    "dead-relu": "dead ReLU",
-    "bad-grad": "wrong backward",  # set by viz.check on ops that fail the gradient check
-}
-# flags that mean something is broken rather than suspicious
-SEVERE = frozenset({"nan", "exploding", "no-grad", "dead-relu", "bad-grad"})
-_RELU_OPS = frozenset({"relu"})
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Summary statistics of one array (computed in float64 over its finite entries)."""
-
-    numel: int
-    norm: float  # L2 norm
-    mean: float
-    std: float
-    min: float
-    max: float
-    zero_frac: float  # fraction of entries exactly 0
-    nan: int = 0  # count of NaN entries
-    inf: int = 0  # count of ±Inf entries
-    dead_frac: float | None = None  # ReLU outputs: units (over the batch axis) zero everywhere
-
-    @property
-    def finite(self) -> bool:
-        return self.nan == 0 and self.inf == 0
-
-
-def tensor_stats(array: Any, dead_units: bool = False, full: bool = True) -> Stats:
-    """:class:`Stats` of a NumPy/CuPy array or a Tensor.
-
-    ``dead_units``: also measure the fraction of units that are zero for every sample
-    (axis 0 is the batch), as for the output of a ReLU. ``full=False``: only the norm (the
-    other figures are NaN) unless the array holds NaN/Inf; enough for flags and colours.
-    """
-    if isinstance(array, tg.Tensor):
-        a = array.numpy()
-    else:
-        a = np.asarray(array.get() if hasattr(array, "get") else array)
-    a = a.astype(np.float64, copy=False)
-    n = int(a.size)
-    if n == 0:
-        return Stats(0, 0.0, math.nan, math.nan, math.nan, math.nan, 0.0)
-    if not full and not dead_units:
-        flat = a.ravel()
-        norm = float(np.sqrt(np.dot(flat, flat)))
-        if math.isfinite(norm):
-            nan = math.nan
-            return Stats(n, norm, nan, nan, nan, nan, 1.0 if norm == 0 else nan)
-    finite = np.isfinite(a)
-    n_nan = int(np.isnan(a).sum())
-    n_inf = int(n - finite.sum() - n_nan)
-    vals = a[finite] if n_nan or n_inf else a.ravel()
-    zero_frac = float(np.count_nonzero(a == 0)) / n
-    dead = None
-    if dead_units:
-        units = (a == 0).reshape(a.shape[0], -1).all(axis=0) if a.ndim >= 2 else (a == 0)
-        dead = float(np.mean(units))
-    if vals.size == 0:
-        return Stats(n, math.nan, math.nan, math.nan, math.nan, math.nan, zero_frac, n_nan, n_inf)
-    norm = math.nan if n_nan else (math.inf if n_inf else float(np.sqrt(np.dot(vals, vals))))
-    return Stats(
-        numel=n,
-        norm=norm,
-        mean=float(vals.mean()),
-        std=float(vals.std()),
-        min=float(vals.min()),
-        max=float(vals.max()),
-        zero_frac=zero_frac,
-        nan=n_nan,
-        inf=n_inf,
-        dead_frac=dead,
-    )
-
-
-@dataclass(frozen=True)
-class ModuleInfo:
-    """A module that ops ran in: qualified name inside its outermost module, and class name."""
-
-    uid: str  # "m0", "m1", ... in order of first appearance
-    name: str  # qualified name, e.g. "layer1.0.conv1"; "" for the outermost module
-    type: str  # class name, e.g. "Conv2d"
-
-    @property
-    def label(self) -> str:
-        """``'conv1'``, or the class name for the outermost module."""
-        return self.name or self.type
-
-
-@dataclass(frozen=True)
-class Call:
-    """One call of a module: the ops that ran inside it, connected through their edges.
-
-    A module called twice (a shared ReLU) gives two calls; ``depth`` 0 is the outermost module.
-    """
-
-    id: str  # "c0", "c1", ...
-    module: str  # ModuleInfo.uid
-    parent: str | None  # the enclosing call
-    depth: int
-    nodes: tuple[int, ...]  # indices of the nodes inside (ops, and parameters they consume)
-
-
-@dataclass
-class Node:
-    """One tensor of the graph (or, in a folded graph, one module call or repeated block).
-
-    ``kind``: ``"op"`` (made by an op), ``"param"`` (a leaf that requires grad or has a
-    parameter name), ``"input"`` (other leaves), ``"const"`` (0-d leaves from Python numbers),
-    ``"module"`` (a folded module call), ``"repeat"`` (a run of identical blocks, ``× repeat``).
-    """
-
-    id: str
-    index: int
-    kind: str
-    op: str | None  # Function.name for ops; class name for modules; None for leaves
-    name: str | None  # Tensor.name for leaves ("conv1.weight"); qualified name for modules
-    shape: tuple[int, ...]
-    dtype: str
-    requires_grad: bool = False
-    params: dict[str, Any] = field(default_factory=dict)
-    scope: tuple[str, ...] = ()  # ModuleInfo uids, outermost first
-    calls: tuple[str, ...] = ()  # Call ids, one per scope level
-    saved_nbytes: int = 0
-    value: Stats | None = None
-    grad: Stats | None = None
-    flags: tuple[str, ...] = ()
-    const: str | None = None  # the value of a "const" leaf, as text
-    consts: tuple[tuple[int, str], ...] = ()  # (input slot, value) of inputs folded into labels
-    n_inputs: int = 0  # number of inputs of the op (with repeats)
-    origin: str | None = None  # 'file.py:12', where the op was made (recorded in anomaly mode)
-    # set on folded nodes
-    members: tuple[int, ...] = ()  # indices of the nodes of the unfolded graph it stands for
-    in_shapes: tuple[tuple[int, ...], ...] = ()
-    n_params: int = 0  # parameter entries inside a module node
-    repeat: int = 1
-    block: tuple[str, ...] = ()  # labels of one repeated block
-    grad_range: tuple[float, float] | None = None  # min/max grad norm over repeated blocks
-
-    @property
-    def is_leaf(self) -> bool:
-        return self.kind in ("param", "input", "const")
-
-    @property
-    def label(self) -> str:
-        """What the node is called in drawings: op name, parameter name, or module class."""
-        if self.kind == "repeat":
-            return " → ".join(self.block)
-        if self.kind == "op" or self.kind == "module":
-            return self.op or "?"
-        if self.kind == "const":
-            return self.const or "const"
-        return self.name or self.kind
-
-    @property
-    def grad_norm(self) -> float | None:
-        return None if self.grad is None else self.grad.norm
-
-
-@dataclass(frozen=True)
-class Edge:
-    """``src`` feeds input ``slot`` of ``dst`` (indices into ``Graph.nodes``)."""
-
-    src: int
-    dst: int
-    slot: int = 0
-
-
-@dataclass
-class Graph:
-    """Plain-data computation graph; nodes are in topological order (inputs first)."""
-
-    nodes: list[Node]
-    edges: list[Edge]
-    roots: list[int]
-    modules: dict[str, ModuleInfo] = field(default_factory=dict)
-    calls: dict[str, Call] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    grads: str = "none"  # "none" | "leaves" | "all": which gradients the trace holds
-    values: bool = False
-    depth: int | None = None  # module depth it was folded to (None: ops)
-    unused: list[str] = field(default_factory=list)  # model parameters not in the graph
-    scale: GradScale = field(default_factory=GradScale)
-
-    def __post_init__(self) -> None:
-        self._index_edges()
-
-    def _index_edges(self) -> None:
-        n = len(self.nodes)
-        self._in: list[list[int]] = [[] for _ in range(n)]
-        self._out: list[list[int]] = [[] for _ in range(n)]
-        self._in_edges: list[list[Edge]] = [[] for _ in range(n)]
-        for e in self.edges:
-            self._in_edges[e.dst].append(e)
-            if e.src not in self._in[e.dst]:
-                self._in[e.dst].append(e.src)
-            if e.dst not in self._out[e.src]:
-                self._out[e.src].append(e.dst)
-
-    # ------------------------------------------------------------------ queries
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-    def parents(self, i: int) -> list[int]:
-        """Distinct nodes feeding node ``i``, in input order."""
-        return self._in[i]
-
-    def in_edges(self, i: int) -> list[Edge]:
-        """Edges into node ``i`` (one per input slot)."""
-        return self._in_edges[i]
-
-    def consumers(self, i: int) -> list[int]:
-        """Distinct nodes that use node ``i``, in topological order of first use."""
-        return self._out[i]
-
-    def node(self, key: str | int) -> Node:
-        """A node by index or id (``'n3'``)."""
-        if isinstance(key, int):
-            return self.nodes[key]
-        for nd in self.nodes:
-            if nd.id == key:
-                return nd
-        raise KeyError(f"graph has no node {key!r}")
-
-    def call_label(self, call_id: str) -> str:
-        """``'conv1 (Conv2d)'`` for a call."""
-        info = self.modules[self.calls[call_id].module]
-        return f"{info.name} ({info.type})" if info.name else info.type
-
-    def flagged(self) -> dict[str, list[int]]:
-        """Node indices per flag, for legends."""
-        out: dict[str, list[int]] = {}
-        for nd in self.nodes:
-            for f in nd.flags:
-                out.setdefault(f, []).append(nd.index)
-        return out
-
-    @property
-    def saved_nbytes(self) -> int:
-        return sum(nd.saved_nbytes for nd in self.nodes)
-
-    # ------------------------------------------------------------------ transforms
-    def fold(self, depth: int | None, collapse: bool = True) -> Graph:
-        """One node per module call at ``depth`` (0 = outermost module); ``None``: no folding.
-
-        ``collapse`` merges runs of identical consecutive blocks into one ``× n`` node.
-        """
-        from .group import fold
-
-        return fold(self, depth, collapse=collapse)
-
-    def inline_consts(self) -> Graph:
-        """Drop 0-d constant leaves, writing their value into the consumer's label instead."""
-        from .group import inline_consts
-
-        return inline_consts(self)
-
-    # ------------------------------------------------------------------ rendering
-    def to_dot(self, **options: Any) -> str:
-        """DOT text; see :func:`viz.to_dot` for the options."""
-        from .dot import to_dot
-
-        return to_dot(self, **options)
-
-    def show(self, **options: Any) -> None:
-        """Draw in the terminal; see :func:`viz.show`."""
-        from .terminal import show
-
-        show(self, **options)
-
-    def render(self, path: str, **options: Any) -> Any:
-        """Write SVG/PNG/PDF through graphviz; see :func:`viz.render`."""
-        from .render import render
-
-        return render(self, path, **options)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from .render import GraphView
-
-        return GraphView(self)._repr_mimebundle_(include, exclude)
-
-    def _repr_svg_(self) -> str | None:
-        from .render import GraphView
-
-        return GraphView(self)._repr_svg_()
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        from .terminal import graph_renderable
-
-        yield graph_renderable(
-            self, width=options.max_width, color=console.color_system is not None
-        )
-
-    def __repr__(self) -> str:
-        kinds: dict[str, int] = {}
-        for nd in self.nodes:
-            kinds[nd.kind] = kinds.get(nd.kind, 0) + 1
-        parts = ", ".join(f"{v} {k}" for k, v in kinds.items())
-        return f"<viz.Graph {len(self.nodes)} nodes ({parts}), {len(self.edges)} edges>"
-
 
 # ---------------------------------------------------------------------------- tracing
 
@@ -366,12 +58,125 @@ def _roots(tensors: Iterable[Any]) -> list[tg.Tensor]:
     return out
 
 
-def _leaf_kind(t: tg.Tensor) -> str:
-    if t.requires_grad or t.name is not None:
+def _leaf_kind(t: tg.Tensor, buffers: set[int], made: dict[int, str]) -> str:
+    if t.requires_grad:
         return "param"
-    if t.ndim == 0:
+    if id(t) in buffers:
+        return "buffer"
+    if t.name is not None:
+        return "param"  # a frozen parameter
+    if t.ndim == 0 or id(t) in made:
         return "const"
     return "input"
+
+
+_NORMS = ("BatchNorm", "batch_norm", "LayerNorm", "layer_norm", "GroupNorm", "InstanceNorm")
+_MODED = ("BatchNorm", "batch_norm", "Dropout", "dropout")
+_RELU_OPS = frozenset({"relu"})
+# a parameter's gradient is vanishing when ‖grad‖/‖param‖ is this much smaller than the
+# median ratio over the network's parameters
+RELATIVE_VANISH = 1e-3
+
+
+def _is_function(m: Any) -> bool:
+    return isinstance(m, tg.autograd.FunctionScope)
+
+
+def _scope_type(m: Any) -> str:
+    return m.name if _is_function(m) else type(m).__name__
+
+
+def _mode_of(m: Any) -> str | None:
+    kind = _scope_type(m)
+    if not kind.startswith(_MODED):
+        return None
+    training = m.params.get("training") if _is_function(m) else getattr(m, "training", None)
+    return None if training is None else ("train" if training else "eval")
+
+
+def _clean_scopes(order: list[tg.Tensor]) -> dict[int, tuple[Any, ...]]:
+    """Each op's scope, without a function call that is all its module does (``Conv2d`` →
+    ``conv2d``, ``Linear`` → ``linear``): the module box already says it."""
+    scopes = {id(t): tuple(t.op.scope) for t in order if t.op is not None}
+    inner: dict[tuple[int, ...], set[int]] = {}
+    for sc in scopes.values():
+        for level in range(len(sc)):
+            key = tuple(id(m) for m in sc[: level + 1])
+            nxt = id(sc[level + 1]) if level + 1 < len(sc) else 0
+            inner.setdefault(key, set()).add(nxt)
+    out = {}
+    for k, sc in scopes.items():
+        keep = [sc[0]] if sc else []
+        for level in range(1, len(sc)):
+            m = sc[level]
+            parent = sc[level - 1]
+            key = tuple(id(x) for x in sc[:level])
+            if _is_function(m) and not _is_function(parent) and inner[key] == {id(m)}:
+                continue
+            keep.append(m)
+        out[k] = tuple(keep)
+    return out
+
+
+def _recorded(s: Any, t: tg.Tensor) -> bool:
+    """Is ``t`` one of the tensor arguments of function call ``s`` (a freed stand-in: one of
+    the same shape and dtype)?"""
+    for ref, meta in zip(s.input_refs, s.inputs, strict=True):
+        if ref() is t:
+            return True
+        if t.is_freed and meta[1] == tuple(t.shape) and meta[2] == str(t.dtype):
+            return True
+    return False
+
+
+def _made_and_missing(order: list[tg.Tensor]):
+    """Constants made inside function calls (leaves that are no argument of the call whose
+    ops read them), and data arguments of those calls that no recorded op reads (an image
+    that only went through a non-differentiable unfold), with the constants they fed."""
+    verdict: dict[int, str | None] = {}  # leaf -> function that made it, None: data
+    leaf_of: dict[int, tg.Tensor] = {}
+    calls: dict[int, Any] = {}
+    consts_in: dict[int, list[tg.Tensor]] = {}
+    for t in order:
+        if t.op is None:
+            continue
+        fns = [m for m in t.op.scope if _is_function(m)]  # also those folded into a module
+        for m in fns:
+            calls.setdefault(id(m), m)
+        for p in t.parents:
+            if p.op is not None or p.requires_grad or p.name is not None or p.ndim == 0:
+                continue
+            leaf_of[id(p)] = p
+            if fns and not any(_recorded(m, p) for m in fns):
+                made = fns[-1].name
+                if verdict.get(id(p), made) is not None:
+                    verdict[id(p)] = made
+                    consts_in.setdefault(id(fns[-1]), []).append(p)
+            else:
+                verdict[id(p)] = None
+    made = {k: v for k, v in verdict.items() if v is not None}
+    in_graph = {id(t) for t in order}
+    missing: list[tuple[tg.Tensor, str, list[tg.Tensor]]] = []
+    seen: set[int] = set()
+    for key, m in calls.items():
+        fed = [c for c in consts_in.get(key, []) if id(c) in made]
+        if not fed:
+            continue
+        for ref, meta in zip(m.input_refs, m.inputs, strict=True):
+            x = ref()
+            if x is None:  # the user let go of it: a data-less stand-in with its shape
+                x = tg.Tensor(np.broadcast_to(np.zeros((), meta[2]), meta[1]))
+            elif id(x) in in_graph or id(x) in seen:
+                continue
+            if any(
+                leaf_of[k].is_freed and tuple(leaf_of[k].shape) == meta[1]
+                for k, v in verdict.items()
+                if v is None
+            ):
+                continue  # integer targets feed one-hot constants; a freed stand-in is it
+            seen.add(id(x))
+            missing.append((x, meta[0], fed))
+    return made, missing
 
 
 def _const_text(t: tg.Tensor) -> str:
@@ -410,7 +215,7 @@ class _UnionFind:
             self.parent[hi] = lo
 
 
-def _scopes(order: list[tg.Tensor], nodes: list[Node], edges: list[Edge]):
+def _scopes(order: list[tg.Tensor], nodes: list[Node], edges: list[Edge], scopes: dict[int, tuple]):
     """Module uids per op, and call instances (union-find over edges inside each scope)."""
     modules: dict[str, ModuleInfo] = {}
     uid_of: dict[int, str] = {}
@@ -418,7 +223,7 @@ def _scopes(order: list[tg.Tensor], nodes: list[Node], edges: list[Edge]):
     for t, nd in zip(order, nodes, strict=True):
         if t.op is None:
             continue
-        scope = tuple(t.op.scope)
+        scope = scopes[id(t)]
         if not scope:
             continue
         root = scope[0]
@@ -431,15 +236,16 @@ def _scopes(order: list[tg.Tensor], nodes: list[Node], edges: list[Edge]):
             if id(m) not in uid_of:
                 uid = f"m{len(modules)}"
                 uid_of[id(m)] = uid
-                if depth == 0:
+                if depth == 0 or _is_function(m):
                     qual = ""
                 elif id(m) in names:
                     qual = names[id(m)]
                 else:  # a module that is not registered in its parent: name it by class
                     qual = f"{parent_name}.{type(m).__name__.lower()}".lstrip(".")
-                modules[uid] = ModuleInfo(uid, qual, type(m).__name__)
+                kind = "function" if _is_function(m) else "module"
+                modules[uid] = ModuleInfo(uid, qual, _scope_type(m), kind, _mode_of(m))
             uids.append(uid_of[id(m)])
-            parent_name = modules[uid_of[id(m)]].name
+            parent_name = modules[uid_of[id(m)]].name or parent_name
         nd.scope = tuple(uids)
 
     if not modules:
@@ -486,7 +292,7 @@ def _scopes(order: list[tg.Tensor], nodes: list[Node], edges: list[Edge]):
     for e in edges:
         consumers.setdefault(e.src, []).append(e.dst)
     for nd in nodes:
-        if nd.kind not in ("param", "const") or nd.index not in consumers:
+        if nd.kind not in ("param", "buffer", "const") or nd.index not in consumers:
             continue
         common_calls: tuple[str, ...] | None = None
         for c in consumers[nd.index]:
@@ -596,19 +402,14 @@ def _all_finite(a: Any) -> bool:
     return bool(get_array_module(a).isfinite(a).all())
 
 
-def _flags(nd: Node, backward_ran: bool, scale: GradScale) -> tuple[str, ...]:
+def _flags(nd: Node, backward_ran: bool, scale: GradScale) -> list[str]:
+    """The flags one node earns on its own (NaN birth, ratios and notes come after)."""
     flags: list[str] = []
-    if (nd.value is not None and not nd.value.finite) or (
-        nd.grad is not None and not nd.grad.finite
-    ):
-        flags.append("nan")
     if nd.grad is not None and nd.grad.finite:
-        if nd.grad.norm == 0:
-            flags.append("zero-grad")
-        elif nd.grad.norm < scale.vanish:
-            flags.append("vanishing")
-        elif nd.grad.norm > scale.explode:
+        if nd.grad.norm > scale.explode:
             flags.append("exploding")
+        elif nd.grad.norm == 0 and nd.kind == "param":
+            flags.append("zero-grad")
     # after a backward that reached other leaves, a parameter left without .grad got none
     if nd.kind == "param" and nd.requires_grad and nd.grad is None and backward_ran:
         flags.append("no-grad")
@@ -617,7 +418,79 @@ def _flags(nd: Node, backward_ran: bool, scale: GradScale) -> tuple[str, ...]:
         dead_grad = nd.grad is not None and nd.grad.norm == 0
         if dead_out or dead_grad:
             flags.append("dead-relu")
-    return tuple(flags)
+    return flags
+
+
+def _bad(st: Stats | None) -> bool:
+    return st is not None and not st.finite
+
+
+def _nan_flags(g: Graph) -> dict[int, str]:
+    """``"nan"`` where a NaN/Inf is born (an op whose inputs were finite and output was not;
+    in backward: a gradient that is not finite while the gradients it came from were),
+    ``"nan-reached"`` on every node a NaN/Inf reached from there."""
+    out: dict[int, str] = {}
+    for nd in g.nodes:
+        i = nd.index
+        if _bad(nd.value):
+            born = not any(_bad(g.nodes[p].value) for p in g.parents(i))
+            out[i] = "nan" if born else "nan-reached"
+    for nd in reversed(g.nodes):
+        i = nd.index
+        if i in out or not _bad(nd.grad):
+            continue
+        born = not any(_bad(g.nodes[c].grad) for c in g.consumers(i))
+        out[i] = "nan" if born else "nan-reached"
+    return out
+
+
+def _norm_after(g: Graph, nd: Node) -> str | None:
+    """The normalisation (in training mode) that the output of ``nd``'s layer goes straight
+    into, e.g. ``"BatchNorm2d"``: a bias added before it has no effect on the result."""
+    if not nd.calls:
+        return None
+    call = g.calls[nd.calls[-1]]
+    inside = set(call.nodes)
+    level = len(nd.calls)
+    for i in call.nodes:
+        for c in g.consumers(i):
+            if c in inside:
+                continue
+            cn = g.nodes[c]
+            for uid in cn.scope[level - 1 :] if len(cn.scope) >= level else ():
+                info = g.modules[uid]
+                if info.type.startswith(_NORMS) and info.mode != "eval":
+                    return info.type
+            return None
+    return None
+
+
+def _relative_flags(g: Graph, norms: dict[int, float]) -> None:
+    """Vanishing gradients judged by ‖grad‖/‖param‖ against the network's median ratio; a
+    bias in front of a normalisation gets a note instead of a flag."""
+    ratios: dict[int, float] = {}
+    for i, pn in norms.items():
+        nd = g.nodes[i]
+        if nd.grad is None or not nd.grad.finite or pn == 0:
+            continue
+        norm = _norm_after(g, nd) if nd.name and nd.name.endswith("bias") else None
+        if norm is not None:
+            nd.notes = (*nd.notes, f"redundant before {norm}")
+            nd.flags = tuple(f for f in nd.flags if f != "zero-grad")
+            continue
+        ratios[i] = nd.grad.norm / pn
+    positive = sorted(r for r in ratios.values() if r > 0)
+    if not positive:
+        return
+    median = positive[len(positive) // 2]
+    for i, r in ratios.items():
+        if 0 < r < RELATIVE_VANISH * median:
+            g.nodes[i].flags = (*g.nodes[i].flags, "vanishing")
+
+
+def _order_flags(g: Graph) -> None:
+    for nd in g.nodes:
+        nd.flags = tuple(f for f in FLAGS if f in nd.flags)
 
 
 def trace(
@@ -655,25 +528,41 @@ def trace(
     roots = _roots(tensors)
     scale = GradScale(vanish, explode)
     order = _reading_order(roots, tg.toposort(*roots))
+    scopes = _clean_scopes(order)
+    made, missing = _made_and_missing(order)
+    extra: dict[int, list[tg.Tensor]] = {}  # constant -> data it was made from
+    data_names: dict[int, str] = {}
+    for x, arg, fed in missing:
+        pos = {id(t): k for k, t in enumerate(order)}
+        order.insert(min(pos[id(c)] for c in fed), x)
+        data_names[id(x)] = arg
+        for c in fed:
+            extra.setdefault(id(c), []).append(x)
+    buffers = _buffer_ids(scopes.values())
     index = {id(t): i for i, t in enumerate(order)}
     nodes: list[Node] = []
     edges: list[Edge] = []
     for i, t in enumerate(order):
         if t.op is None:
-            kind = _leaf_kind(t)
+            kind = _leaf_kind(t, buffers, made)
             nd = Node(
                 id=f"n{i}",
                 index=i,
                 kind=kind,
                 op=None,
-                name=t.name,
+                name=t.name if t.name is not None else data_names.get(id(t)),
                 shape=tuple(t.shape),
                 dtype=str(t.dtype),
                 requires_grad=bool(t.requires_grad),
-                const=_const_text(t) if kind == "const" else None,
+                const=_const_text(t) if kind == "const" and t.ndim == 0 else None,
+                made_by=made.get(id(t)) if kind == "const" else None,
             )
+            for slot, x in enumerate(extra.get(id(t), ())):
+                edges.append(Edge(index[id(x)], i, slot))
         else:
             fn = t.op
+            sc = scopes[id(t)]
+            modes = [_mode_of(m) for m in sc]
             nd = Node(
                 id=f"n{i}",
                 index=i,
@@ -684,14 +573,16 @@ def trace(
                 dtype=str(t.dtype),
                 requires_grad=bool(t.requires_grad),
                 params=dict(fn.params),
-                saved_nbytes=int(fn.saved_nbytes),
+                saved_nbytes=0,
                 n_inputs=len(t.parents),
                 origin=fn.origin.short if fn.origin is not None else None,
+                mode=next((m for m in reversed(modes) if m), None),
             )
             for slot, p in enumerate(t.parents):
                 edges.append(Edge(index[id(p)], i, slot))
         nodes.append(nd)
-    modules, calls = _scopes(order, nodes, edges)
+    _saved_once(order, nodes)
+    modules, calls = _scopes(order, nodes, edges, scopes)
 
     notes: list[str] = []
     any_leaf_grad = any(t.op is None and t.grad is not None for t in order)
@@ -710,12 +601,15 @@ def trace(
     if grad_mode != "none" and not any_leaf_grad and inter is None:
         notes.append("no gradients yet: call loss.backward() first")
 
+    param_norms: dict[int, float] = {}
     for t, nd in zip(order, nodes, strict=True):
         is_relu = nd.op is not None and nd.op.lower() in _RELU_OPS
         if t.is_freed:  # backward freed its values; the shape is all that is left
             pass
         elif values or is_relu or not _all_finite(t._data):  # NaN/Inf are always reported
             nd.value = tensor_stats(t._data, dead_units=is_relu)
+        if nd.kind == "param" and nd.requires_grad and not t.is_freed:
+            param_norms[nd.index] = tensor_stats(t._data, full=False).norm
         if grad_mode != "none":
             if t.op is None and any_leaf_grad:
                 g = t.grad  # what backward left there (what the optimizer will use)
@@ -723,14 +617,14 @@ def trace(
                 g = (inter or {}).get(id(t))
             if g is not None:
                 nd.grad = tensor_stats(g._data if isinstance(g, tg.Tensor) else g, full=values)
-        nd.flags = _flags(nd, any_leaf_grad, scale)
+        nd.flags = tuple(_flags(nd, any_leaf_grad, scale))
     unused = _unused_params(model, index) if model is not None else []
     if unused:
         notes.append(
             f"{len(unused)} trainable parameter{'s' if len(unused) > 1 else ''} of the model "
             "are not in this graph and get no gradient from it"
         )
-    return Graph(
+    graph = Graph(
         nodes=nodes,
         edges=edges,
         roots=[index[id(r)] for r in roots],
@@ -742,3 +636,56 @@ def trace(
         values=values,
         scale=scale,
     )
+    for i, flag in _nan_flags(graph).items():
+        graph.nodes[i].flags = (*graph.nodes[i].flags, flag)
+    _relative_flags(graph, param_norms)
+    _order_flags(graph)
+    return graph
+
+
+def _buffer_ids(scopes: Iterable[tuple[Any, ...]]) -> set[int]:
+    """Ids of the buffers (running statistics) of every module the ops ran in."""
+    out: set[int] = set()
+    seen: set[int] = set()
+    for sc in scopes:
+        for m in sc[:1]:  # the outermost module holds every buffer below it
+            if id(m) in seen or _is_function(m):
+                continue
+            seen.add(id(m))
+            for b in m.buffers() if hasattr(m, "buffers") else ():
+                out.add(id(b))
+    return out
+
+
+def _base(a: Any) -> Any:
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return a
+
+
+def _saved_once(order: list[tg.Tensor], nodes: list[Node]) -> None:
+    """``Node.saved_nbytes``: the bytes each op keeps for backward, each underlying buffer
+    counted once (for the first op that keeps it), and nothing for views of parameters (the
+    parameter lives on anyway). Reads ``Function.saved``/``inputs``/``saved_nbytes``."""
+    params = {id(_base(t._data)) for t in order if t.op is None and t.requires_grad}
+    counted: set[int] = set()
+    for t, nd in zip(order, nodes, strict=True):
+        fn = t.op
+        if fn is None or fn.saved_nbytes == 0:
+            continue
+        held = list(fn.saved)
+        if fn.uses_inputs:
+            held += list(fn.inputs)
+        if fn.uses_output:
+            held.append(t)
+        total = 0
+        for v in held:
+            a = getattr(v, "_data", v)
+            if not hasattr(a, "nbytes"):
+                continue
+            b = _base(a)
+            if id(b) in params or id(b) in counted:
+                continue
+            counted.add(id(b))
+            total += int(b.nbytes)
+        nd.saved_nbytes = min(total, int(fn.saved_nbytes)) if total else 0

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import functional_scope
 from ..ops.math import Hardtanh, Threshold
 from ..tensor import Tensor, where
 from ._args import _tensor
@@ -88,12 +89,14 @@ def _with_dtype(x: Tensor, dtype: Any, op: str) -> Tensor:
     return x.to(dtype)
 
 
+@functional_scope("softmax")
 def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """exp(x)/Σ exp(x) along ``dim`` (computed stably)."""
     x = _with_dtype(_tensor(input, "input", "softmax"), dtype, "softmax")
     return x.softmax(_softmax_dim(x, dim, "softmax"))
 
 
+@functional_scope("log_softmax")
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """x − log Σ exp(x) along ``dim`` (computed stably)."""
     x = _with_dtype(_tensor(input, "input", "log_softmax"), dtype, "log_softmax")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import functional_scope
 from ..ops import conv as _conv
 from ..ops.im2col import Col2im, Im2col, output_size
 from ..tensor import Tensor
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 
+@functional_scope("conv2d")
 def conv2d(
     input: Tensor,
     weight: Tensor,
@@ -93,6 +95,7 @@ def conv2d(
     return out.squeeze(0) if unbatched else out
 
 
+@functional_scope("conv_transpose2d")
 def conv_transpose2d(
     input: Tensor,
     weight: Tensor,

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import functional_scope
 from ..backend import to_device
 from ..random import default_rng
 from ..tensor import Tensor
@@ -14,6 +15,7 @@ from ._args import _tensor
 __all__ = ["dropout", "dropout1d", "dropout2d"]
 
 
+@functional_scope("dropout", params=("training",))
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each element with probability ``p`` and scale the rest by
     1/(1 − p), so that eval mode is the identity. Masks come from ``tg.manual_seed``'s
@@ -29,6 +31,7 @@ def dropout1d(
     return _dropout(input, p, training, "dropout1d", channels=1)
 
 
+@functional_scope("dropout2d", params=("training",))
 def dropout2d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:

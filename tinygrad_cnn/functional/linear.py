@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..autograd import functional_scope
 from ..backend import to_device
 from ..tensor import Tensor
 from ._args import _same_dtype, _tensor
@@ -13,6 +14,7 @@ from ._args import _same_dtype, _tensor
 __all__ = ["linear", "flatten", "pad"]
 
 
+@functional_scope("linear")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x (*, in_features) @ weightᵀ + bias; weight (out_features, in_features), bias
     (out_features,) or None."""

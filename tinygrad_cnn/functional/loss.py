@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import functional_scope
 from ..backend import to_device
 from ..ops.loss import BinaryCrossEntropy
 from ..tensor import Tensor, as_tensor, where
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 
+@functional_scope("cross_entropy")
 def cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -131,6 +133,7 @@ def _nll(
     return _reduce(loss, reduction, op)
 
 
+@functional_scope("nll_loss")
 def nll_loss(
     input: Tensor,
     target: Tensor,
@@ -167,6 +170,7 @@ def _pointwise_args(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor]:
     return x, t
 
 
+@functional_scope("mse_loss")
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """(input − target)², reduced."""
     x, t = _pointwise_args(input, target, "mse_loss")
@@ -174,12 +178,14 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce(d * d, reduction, "mse_loss")
 
 
+@functional_scope("l1_loss")
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """|input − target|, reduced."""
     x, t = _pointwise_args(input, target, "l1_loss")
     return _reduce((x - t).abs(), reduction, "l1_loss")
 
 
+@functional_scope("huber_loss")
 def huber_loss(
     input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
 ) -> Tensor:
@@ -194,6 +200,7 @@ def huber_loss(
     return _reduce(loss, reduction, op)
 
 
+@functional_scope("smooth_l1_loss")
 def smooth_l1_loss(
     input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
 ) -> Tensor:
@@ -210,6 +217,7 @@ def smooth_l1_loss(
     return _reduce(loss, reduction, op)
 
 
+@functional_scope("binary_cross_entropy")
 def binary_cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
 ) -> Tensor:
@@ -230,6 +238,7 @@ def binary_cross_entropy(
     return _reduce(loss, reduction, op)
 
 
+@functional_scope("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..autograd import functional_scope
 from ..inplace import bump
 from ..ops.norm import BatchNorm, batch_stats
 from ..ops.standardize import Standardize
@@ -15,6 +16,7 @@ from ._args import _same_dtype, _tensor
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm"]
 
 
+@functional_scope("batch_norm", params=("training",))
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
