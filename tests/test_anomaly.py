@@ -155,7 +155,7 @@ def test_viz_shows_the_origin_of_each_op():
     assert log.origin == f"test_anomaly.py:{line}"
     assert f"at test_anomaly.py:{line}" in viz.to_dot(y.sum())
     console = Console(record=True, width=80, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(g)
+    viz.show(g, console=console)
     assert f"at test_anomaly.py:{line}" in console.export_text()
     assert all(nd.origin is None for nd in viz.trace((x * 2).sum()).nodes)
 
@@ -166,7 +166,7 @@ def test_the_list_view_of_a_large_graph_shows_origins_too():
         for _ in range(40):
             x = x * 1.0  # a long chain
     console = Console(record=True, width=80, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(viz.trace(x.sum()))
+    viz.show(viz.trace(x.sum()), console=console)
     text = console.export_text()
     assert "╭─" not in text  # not boxes: the list view
     assert text.count(f"at test_anomaly.py:{_line_of('# a long chain')}") == 40

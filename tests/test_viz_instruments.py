@@ -182,7 +182,7 @@ def test_check_marks_another_trace_and_draws_red_in_the_terminal():
     g = report.mark(viz.trace(loss, grads=False))
     assert [nd.op for nd in g.nodes if "bad-grad" in nd.flags] == ["BadSquare"]
     console = Console(record=True, width=80, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(g)
+    viz.show(g, console=console)
     assert "✗ wrong backward" in console.export_text()
 
 
