@@ -444,3 +444,7 @@ def test_export_command_writes_the_trained_run(ort, tmp_path: Path) -> None:
         assert proc.returncode == 2, (args, proc.stderr)
         first = proc.stderr.splitlines()[0]
         assert ": error: " in first and words in first and "Traceback" not in proc.stderr
+    junk = tmp_path / "junk.ckpt"
+    junk.write_bytes(b"not a checkpoint")
+    proc = _cli(["export", str(junk), "--onnx"], tmp_path, cache)
+    assert proc.returncode == 1 and "not a readable checkpoint" in proc.stderr, proc.stderr

@@ -839,9 +839,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- evaluate
-def _cmd_evaluate(args: argparse.Namespace) -> int:
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """The contents of a checkpoint written by ``train``; a one-line error otherwise."""
     from .serialization import load
 
+    try:
+        state = load(path)
+    except Exception as e:  # any unreadable file: say which and why, no traceback
+        raise CommandError(f"{path} is not a readable checkpoint ({e})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CommandError(f"{path} was not written by '{PROG} train'")
+    return state
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
     console = _console()
     device = _check_device(args.device)
     path = Path(args.checkpoint)
@@ -850,12 +861,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(f"{path} is a folder, not a checkpoint file{hint}")
     if not path.is_file():
         raise UsageError(f"no such checkpoint file: {path}")
-    try:
-        state = load(path)
-    except Exception as e:  # any unreadable file: say which and why, no traceback
-        raise CommandError(f"{path} is not a readable checkpoint ({e})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CommandError(f"{path} was not written by '{PROG} train'")
+    state = _read_checkpoint(path)
     spec = dict(state["data"])
     if spec["name"] == "mnist" and args.data_dir:
         spec["root"] = args.data_dir
@@ -881,7 +887,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- export
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .serialization import load
     from .tensor import Tensor
 
     if not args.onnx:
@@ -890,12 +895,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     path = run / "model.ckpt" if run.is_dir() else run
     if not path.is_file():
         raise UsageError(f"no checkpoint at {path} (RUN is a folder written by train)")
-    try:
-        state = load(path)
-    except Exception as e:  # any unreadable file: say which and why, no traceback
-        raise CommandError(f"{path} is not a readable checkpoint ({e})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CommandError(f"{path} was not written by '{PROG} train'")
+    state = _read_checkpoint(path)
     kwargs = state["model"]["kwargs"]
     side = kwargs.get("image_size", kwargs.get("L"))
     if side is None:
