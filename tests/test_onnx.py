@@ -279,6 +279,17 @@ def test_every_layer_matches_in_onnxruntime(ort, shape, build) -> None:
     _compare(ort, _randomise(build()), shape)
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+@pytest.mark.parametrize("padding", [(1, 2), "same"])
+def test_conv_padding_modes(ort, mode, padding) -> None:
+    try:
+        conv = nn.Conv2d(2, 3, (3, 4), padding=padding, padding_mode=mode)
+    except ValueError:
+        pytest.skip(f"Conv2d has no padding_mode={mode!r} here")
+    proto = _compare(ort, _randomise(nn.Sequential(conv)), (1, 2, 5, 6))
+    assert [n.op_type for n in proto.graph.node] == ["Pad", "Conv"]
+
+
 def test_the_cases_cover_every_supported_layer() -> None:
     covered: set[str] = set()
     for param in CASES:
