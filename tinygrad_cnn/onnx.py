@@ -108,7 +108,7 @@ def _write_conv2d(g: _Graph, m: Any, q: str, x: str, xv: Any, yv: Any) -> str:
         pads = [ph, pw, ph, pw]
     mode = m.padding_mode
     if mode != "zeros" and any(pads):
-        x = _pad_non_zero(g, q, x, pads, mode)
+        x = _mode_pad(g, q, x, pads, mode)
         pads = [0, 0, 0, 0]
     inputs = [x, g.const(f"{q}.weight", _array(m.weight))]
     if m.bias is not None:
@@ -125,8 +125,8 @@ def _write_conv2d(g: _Graph, m: Any, q: str, x: str, xv: Any, yv: Any) -> str:
     )
 
 
-def _pad_non_zero(g: _Graph, q: str, x: str, pads: list[int], mode: str) -> str:
-    """Padding other than zeros, pads as (top, left, bottom, right) of an NCHW tensor."""
+def _mode_pad(g: _Graph, q: str, x: str, pads: list[int], mode: str) -> str:
+    """Conv2d's padding_mode other than zeros; pads as (top, left, bottom, right) of NCHW."""
     top, left, bottom, right = pads
     if mode in ("reflect", "replicate"):
         onnx_pads = g.const(f"{q}.pads", [0, 0, top, left, 0, 0, bottom, right], np.int64)
@@ -176,8 +176,9 @@ def _write_batchnorm(g: _Graph, m: Any, q: str, x: str, xv: Any, yv: Any) -> str
 
 def _pool_pads(xv: Any, yv: Any, k: tuple[int, int], s: tuple[int, int], p, d=(1, 1)) -> list[int]:
     """ONNX pads (top, left, bottom, right) that give, without ceil mode, the output size of
-    our (PyTorch's) pooling: ceil mode adds windows at the bottom/right, here as extra padding
-    (ONNX's ceil mode differs from PyTorch's on where the last window may start)."""
+    our (PyTorch's) pooling: ceil mode's extra windows at the bottom/right become extra
+    padding there, so no runtime's own reading of ceil mode (where the last window may
+    start) comes into it."""
     pads = [p[0], p[1], p[0], p[1]]
     for i in range(2):
         size, out = xv.shape[2 + i], yv.shape[2 + i]
