@@ -3,6 +3,7 @@
     tinygrad-cnn                      # = tinygrad-cnn train: the Ising CNN, then T_c
     tinygrad-cnn train --dataset digits --epochs 10
     tinygrad-cnn evaluate runs/ising-20240101-120000/model.ckpt
+    tinygrad-cnn export runs/ising-20240101-120000 --onnx
     tinygrad-cnn graph --model lenet --format term
     tinygrad-cnn summary --model my_model.py
 
@@ -272,6 +273,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="samples per forward pass (default: 256)",
     )
     p.set_defaults(func=_cmd_evaluate, parser=p)
+
+    # ---- export
+    p = sub.add_parser(
+        "export",
+        help="write a trained model as an ONNX file (needs the [onnx] extra)",
+        formatter_class=_FORMATTER,
+        description=(
+            "Load the checkpoint of a run written by 'train' and write its model as ONNX\n"
+            "(for onnxruntime, Netron and other inference engines), with a variable batch\n"
+            "size. Needs the onnx package: pip install tinygrad-cnn[onnx]."
+        ),
+    )
+    p.add_argument("run", metavar="RUN", help="a run folder written by train, or its model.ckpt")
+    p.add_argument("--onnx", action="store_true", help="write ONNX (the one format, required)")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="where to write (default: RUN/model.onnx)"
+    )
+    p.add_argument(
+        "--opset", type=_positive_int, metavar="N", help="ONNX opset version (default: 17)"
+    )
+    p.set_defaults(func=_cmd_export, parser=p)
 
     # ---- graph
     model_help = "lenet, lenet-digits, ising, or a Python file (see above) (default: ising)"
@@ -832,9 +854,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- evaluate
-def _cmd_evaluate(args: argparse.Namespace) -> int:
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """The contents of a checkpoint written by ``train``; a one-line error otherwise."""
     from .serialization import load
 
+    try:
+        state = load(path)
+    except Exception as e:  # any unreadable file: say which and why, no traceback
+        raise CommandError(f"{path} is not a readable checkpoint ({e})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CommandError(f"{path} was not written by '{PROG} train'")
+    return state
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
     console = _console()
     device = _check_device(args.device)
     path = Path(args.checkpoint)
@@ -843,12 +876,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(f"{path} is a folder, not a checkpoint file{hint}")
     if not path.is_file():
         raise UsageError(f"no such checkpoint file: {path}")
-    try:
-        state = load(path)
-    except Exception as e:  # any unreadable file: say which and why, no traceback
-        raise CommandError(f"{path} is not a readable checkpoint ({e})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CommandError(f"{path} was not written by '{PROG} train'")
+    state = _read_checkpoint(path)
     spec = dict(state["data"])
     if spec["name"] == "mnist" and args.data_dir:
         spec["root"] = args.data_dir
@@ -868,6 +896,41 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         result.update(_ising_report(model, data, args.batch_size, device, console))
     console.print(
         f"Test accuracy: [bold]{acc:.2%}[/bold] ({len(data.test)} samples), test loss {loss:.4f}"
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------- export
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .tensor import Tensor
+
+    if not args.onnx:
+        raise UsageError("choose the format to write: --onnx (the only one so far)")
+    run = Path(args.run)
+    path = run / "model.ckpt" if run.is_dir() else run
+    if not path.is_file():
+        raise UsageError(f"no checkpoint at {path} (RUN is a folder written by train)")
+    state = _read_checkpoint(path)
+    kwargs = state["model"]["kwargs"]
+    side = kwargs.get("image_size", kwargs.get("L"))
+    if side is None:
+        raise CommandError(f"{path}: the input size of model {state['model']['name']} is unknown")
+    model = _build_model(state["model"]["name"], kwargs)
+    model.load_state_dict(state["state_dict"])
+    example = Tensor(np.zeros((1, kwargs.get("in_channels", 1), side, side), np.float32))
+    out = Path(args.output) if args.output else path.with_suffix(".onnx")
+    from . import onnx
+
+    try:
+        onnx.export(model, example, out, opset_version=args.opset)
+    except ImportError as e:
+        raise CommandError(str(e)) from None
+    except ValueError as e:  # an opset the installed onnx does not know
+        raise UsageError(f"--opset: {e}") from None
+    except OSError as e:
+        raise CommandError(f"cannot write {out}: {e.strerror or e}") from None
+    print(
+        f"wrote {out} ({state['model']['name']}, input (batch, {example.shape[1]}, {side}, {side}))"
     )
     return 0
 
