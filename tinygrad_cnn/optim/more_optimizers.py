@@ -41,7 +41,7 @@ class Adagrad(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _check(
+        hyper = _check(
             "Adagrad",
             lr=lr,
             lr_decay=lr_decay,
@@ -49,14 +49,7 @@ class Adagrad(Optimizer):
             initial_accumulator_value=initial_accumulator_value,
             eps=eps,
         )
-        defaults = dict(
-            lr=lr,
-            lr_decay=lr_decay,
-            weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value,
-            eps=eps,
-            maximize=bool(maximize),
-        )
+        defaults = dict(hyper, maximize=bool(maximize))
         super().__init__(params, defaults)
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
@@ -96,10 +89,10 @@ class Adadelta(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _check("Adadelta", lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
+        hyper = _check("Adadelta", lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
         if rho > 1.0:
             raise ValueError(f"Adadelta: invalid rho {rho} (must be in [0, 1])")
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=bool(maximize))
+        defaults = dict(hyper, maximize=bool(maximize))
         super().__init__(params, defaults)
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:

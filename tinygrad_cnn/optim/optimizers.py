@@ -209,13 +209,15 @@ def _check_betas(name: str, betas: Any) -> tuple[float, float]:
     return tuple(betas)
 
 
-def _check(name: str, **values: float) -> None:
-    """Every hyperparameter a real number ≥ 0 (a string or a NaN is refused by name)."""
+def _check(name: str, **values: float) -> dict[str, float]:
+    """Every hyperparameter a real number ≥ 0 (a string or a NaN is refused by name); returns
+    them, in order, to start an optimizer's defaults with."""
     for key, v in values.items():
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
             raise TypeError(f"{name}: {key} must be a number, got {type(v).__name__} {v!r}")
         if not v >= 0.0:
             raise ValueError(f"{name}: invalid {key} {v} (must be >= 0)")
+    return values
 
 
 class SGD(Optimizer):
@@ -239,17 +241,12 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _check("SGD", lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
+        hyper = _check(
+            "SGD", lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay
+        )
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov momentum requires a momentum and zero dampening")
-        defaults = dict(
-            lr=lr,
-            momentum=momentum,
-            dampening=dampening,
-            weight_decay=weight_decay,
-            nesterov=nesterov,
-            maximize=bool(maximize),
-        )
+        defaults = dict(hyper, nesterov=nesterov, maximize=bool(maximize))
         super().__init__(params, defaults)
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
@@ -390,16 +387,10 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _check("RMSprop", lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
-        defaults = dict(
-            lr=lr,
-            alpha=alpha,
-            eps=eps,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            centered=centered,
-            maximize=bool(maximize),
+        hyper = _check(
+            "RMSprop", lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum
         )
+        defaults = dict(hyper, centered=centered, maximize=bool(maximize))
         super().__init__(params, defaults)
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
