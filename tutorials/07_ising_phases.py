@@ -20,13 +20,13 @@
 import os
 
 import numpy as np
-from termplot import plot  # a small line plot for the terminal, next to the lessons
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 import viz
 from tinygrad_cnn import nn, optim
 from tinygrad_cnn.data import DataLoader, Subset, T_c, ising
+from tinygrad_cnn.plot import plot
 
 FAST = os.environ.get("TUTORIAL_FAST") == "1"
 tg.manual_seed(0)

@@ -1,6 +1,6 @@
 """Line plots in the terminal for the lessons: a few series of (x, y) points on a text grid.
 
-    from termplot import plot
+    from tinygrad_cnn.plot import plot
     plot({"loss": (steps, losses)}, title="training loss", logy=True)
 
 Markers are coloured when the terminal supports colour (through rich) and plain characters
