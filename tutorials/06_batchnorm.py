@@ -182,7 +182,8 @@ for k, (a, b) in enumerate(zip(norms_plain, norms_normed, strict=True), start=1)
 # %%
 bias_grads = [float(np.abs(m.bias.grad.numpy()).max()) for m in normed if isinstance(m, nn.Linear)]
 print("max |∂L/∂b| of the Linear layers followed by BatchNorm1d:", f"{max(bias_grads[:-1]):.1e}")
-#
+
+# %% [markdown]
 # ### Training curves
 #
 # Both networks train with the same SGD with momentum, the same batches and the same step
