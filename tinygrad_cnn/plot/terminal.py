@@ -16,13 +16,13 @@ import numpy as np
 from rich.console import Console
 from rich.text import Text
 
-__all__ = ["plot"]
+__all__ = ["text_plot"]
 
 _MARKERS = ("●", "◆", "▲", "■")
 _COLOURS = ("cyan", "magenta", "green", "yellow")
 
 
-def plot(
+def text_plot(
     series: dict[str, tuple[Sequence[float], Sequence[float]]],
     *,
     title: str = "",
