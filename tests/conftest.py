@@ -37,3 +37,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 def torch():
     """The ``torch`` module, or a clean skip where PyTorch is not installed."""
     return pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="session")
+def lesson_cache(tmp_path_factory: pytest.TempPathFactory):
+    """One data cache for every lesson run of the session (script and notebook alike)."""
+    return tmp_path_factory.mktemp("tinygrad_cnn_cache")

@@ -15,38 +15,24 @@ import time
 from pathlib import Path
 
 import pytest
+from lessons import LESSON_IDS, LESSONS, TUTORIALS, lesson_env
 
-ROOT = Path(__file__).resolve().parents[1]
-TUTORIALS = ROOT / "tutorials"
-LESSONS = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
-
-
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("tinygrad_cnn_cache")
+# a comment line that is really a Markdown heading: "# # Title", "# ## Section", "# ### ..."
+HEADING_COMMENT = re.compile(r"^\s*#\s+#{1,6}\s+\S")
 
 
-def _env(cache: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["TUTORIAL_FAST"] = "1"
-    env["TINYGRAD_CNN_CACHE"] = str(cache)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["COLUMNS"] = "100"
-    return env
-
-
-def test_all_nine_lessons_exist() -> None:
+def test_lessons_are_numbered_consecutively_from_01() -> None:
     numbers = [int(p.name[:2]) for p in LESSONS]
-    assert numbers == list(range(1, 10)), [p.name for p in LESSONS]
+    assert numbers and numbers == list(range(1, len(numbers) + 1)), [p.name for p in LESSONS]
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs(path: Path, cache_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("path", LESSONS, ids=LESSON_IDS)
+def test_lesson_runs(path: Path, lesson_cache: Path, tmp_path: Path) -> None:
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, str(path)],
         cwd=tmp_path,  # lessons must not depend on the working directory or write into the repo
-        env=_env(cache_dir),
+        env={**os.environ, **lesson_env(lesson_cache)},
         capture_output=True,
         text=True,
         timeout=300,
@@ -61,7 +47,7 @@ def test_lesson_runs(path: Path, cache_dir: Path, tmp_path: Path) -> None:
     print(f"{path.name}: {elapsed:.1f} s")
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+@pytest.mark.parametrize("path", LESSONS, ids=LESSON_IDS)
 def test_lesson_is_a_percent_notebook(path: Path) -> None:
     """Cells in the percent format: prose cells and code cells, opening with a title."""
     text = path.read_text(encoding="utf-8")
@@ -74,6 +60,35 @@ def test_lesson_is_a_percent_notebook(path: Path) -> None:
     # The last code cell states the claim with assertions.
     last_code = text.rsplit("\n# %%\n", 1)[1]
     assert "assert " in last_code
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=LESSON_IDS)
+def test_prose_stays_in_markdown_cells(path: Path) -> None:
+    """As jupytext reads the lesson: it opens with a Markdown cell holding the ``# `` title,
+    and no code cell holds a heading written as a comment (it would show as code)."""
+    jupytext = pytest.importorskip("jupytext")
+    cells = jupytext.read(path).cells
+    assert cells[0].cell_type == "markdown", f"{path.name}: the first cell is not prose"
+    assert cells[0].source.startswith("# "), f"{path.name}: the first cell has no '# ' title"
+    assert not any(c.source.startswith("# ") for c in cells[1:] if c.cell_type == "markdown"), (
+        f"{path.name}: a second '# ' title"
+    )
+    for k, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            assert not HEADING_COMMENT.match(line), (
+                f"{path.name}, cell {k}: the heading {line.strip()!r} is inside a code cell; "
+                "start a '# %% [markdown]' cell for it"
+            )
+
+
+def test_heading_check_would_catch_a_heading_in_code() -> None:
+    jupytext = pytest.importorskip("jupytext")
+    text = "# %% [markdown]\n# # Title\n\n# %%\nx = 1\n#\n# ### Training curves\n"
+    (code,) = [c for c in jupytext.reads(text, fmt="py:percent").cells if c.cell_type == "code"]
+    assert any(HEADING_COMMENT.match(line) for line in code.source.splitlines())
+    assert not HEADING_COMMENT.match("# the #1 reason")  # an ordinary comment is not a heading
 
 
 def test_index_lists_every_lesson() -> None:

@@ -12,7 +12,7 @@
 # 2. write a reverse-mode engine of our own in a few dozen lines, and watch it fail when we
 #    forget the two rules every engine must follow — **visit nodes in reverse topological
 #    order** and **add up the gradients arriving at a node that is used more than once**;
-# 3. draw the computation graph in the terminal.
+# 3. draw the computation graph.
 #
 # Run it as a script (`python tutorials/01_autograd.py`) or open it as a notebook.
 

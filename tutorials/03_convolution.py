@@ -21,8 +21,8 @@ import numpy as np
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
-import viz
 from tinygrad_cnn import nn
+from tinygrad_cnn.plot import images
 
 tg.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -84,8 +84,8 @@ img = np.zeros((16, 16), dtype=np.float32)
 img[4:12, 5:11] = 1.0
 edge = np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], dtype=np.float32)
 response = F.conv2d(tg.Tensor(img[None, None]), tg.Tensor(edge[None, None]), padding=1)
-viz.show_image(tg.Tensor(img), title="input: a bright rectangle")
-viz.show_image(response[0, 0], title="response of the vertical-edge filter")
+images(img, ["input: a bright rectangle"], cmap="gray")
+images(response[0, 0], ["response of the vertical-edge filter"], cmap="coolwarm")
 r = response.numpy()[0, 0]
 flat_inside = np.abs(r[6:10, 7:9]).max()
 print(

@@ -19,9 +19,9 @@ import numpy as np
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
-import viz
 from tinygrad_cnn import nn
 from tinygrad_cnn.data import T_c, ising
+from tinygrad_cnn.plot import images
 
 FAST = os.environ.get("TUTORIAL_FAST") == "1"
 rng = np.random.default_rng(0)
@@ -121,10 +121,14 @@ zoomed = np.stack(
         for t in range(len(temps))
     ]
 )  # (T, level, L, L): rows = temperatures, columns = RG steps
-viz.show_image(
-    tg.Tensor(zoomed.astype(np.float32)),
+sizes = [lv.shape[-1] for lv in levels]
+images(
+    zoomed,
+    [f"{name}, {n}×{n}" for name in names for n in sizes],
     cmap="gray",
-    title="rows: T = 1.8, T_c, 3.0; columns: 32×32 → 16×16 → 8×8 → 4×4",
+    vmin=-1,
+    vmax=1,
+    title="block-spin steps: rows T = 1.8, T_c, 3.0; columns " + " → ".join(map(str, sizes)),
 )
 
 # %% [markdown]

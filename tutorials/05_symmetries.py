@@ -23,10 +23,10 @@ import numpy as np
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
-import viz
 from tinygrad_cnn import nn, optim
 from tinygrad_cnn.data import ising
 from tinygrad_cnn.data.ising import energy_per_spin
+from tinygrad_cnn.plot import images
 
 FAST = os.environ.get("TUTORIAL_FAST") == "1"
 tg.manual_seed(0)
@@ -67,7 +67,7 @@ conv_zero.load_state_dict(conv_circ.state_dict())
 with tg.no_grad():
     diff = np.abs(conv_zero(shift(x, dy, dx)).numpy() - shift(conv_zero(x), dy, dx).numpy())
 err_map = diff.max(axis=(0, 1))  # (L, L): the worst channel at each position
-viz.show_image(tg.Tensor(err_map), cmap="hot", title="|f(g·x) − g·f(x)| with zero padding")
+images(err_map, ["|f(g·x) − g·f(x)|, zero padding"], cmap="hot")
 border = np.zeros((L, L), dtype=bool)
 for r in (0, L - 1, dy - 1, dy):  # the image border, and where the old border moved to
     border[r, :] = True

@@ -26,7 +26,7 @@ import tinygrad_cnn.functional as F
 import viz
 from tinygrad_cnn import nn, optim
 from tinygrad_cnn.data import DataLoader, Subset, T_c, ising
-from tinygrad_cnn.plot import plot
+from tinygrad_cnn.plot import images, plot
 
 FAST = os.environ.get("TUTORIAL_FAST") == "1"
 tg.manual_seed(0)
@@ -59,7 +59,14 @@ print(
 # %%
 show_T = [1.5, 2.3, 3.2]
 examples = np.stack([data.x.numpy()[np.flatnonzero(np.isclose(T, t))[0], 0] for t in show_T])
-viz.show_image(tg.Tensor(examples[:, None]), cmap="gray", title=f"T = {show_T}")
+images(
+    examples,
+    [f"T = {t:.2f}" for t in show_T],
+    cmap="gray",
+    vmin=-1,
+    vmax=1,
+    title=f"{L}×{L} configurations (white: spin up, black: spin down)",
+)
 
 # %% [markdown]
 # The physicist's order parameter, the magnetisation per spin $m = \frac{1}{L^2}\sum_i s_i$,

@@ -17,6 +17,7 @@ import tinygrad_cnn.functional as F
 import viz
 from tinygrad_cnn import models, optim
 from tinygrad_cnn.data import DataLoader, digits, mnist
+from tinygrad_cnn.plot import images
 
 FAST = os.environ.get("TUTORIAL_FAST") == "1"
 tg.manual_seed(0)
@@ -32,7 +33,7 @@ train_set, test_set = digits(train=True), digits(train=False)
 x_test, y_test = test_set.tensors
 print(f"train {len(train_set)}, test {len(test_set)}, images {tuple(x_test.shape[1:])}")
 print("labels of the first test images:", y_test.numpy()[:8])
-viz.show_image(x_test[:8], cmap="gray", title="the first eight test digits")
+images(x_test[:8], [f"label {y}" for y in y_test.numpy()[:8]], cmap="gray", vmin=0, vmax=1)
 
 # %% [markdown]
 # ## 2. A LeNet-style network
@@ -105,7 +106,7 @@ try:
     mnist_test = mnist(mnist_root, train=False)
     xs, ys = mnist_test.tensors
     print(f"MNIST test set from {mnist_root}: {tuple(xs.shape)}, labels {ys.numpy()[:8]}")
-    viz.show_image(xs[:4], cmap="gray", title="MNIST")
+    images(xs[:4], [f"label {y}" for y in ys.numpy()[:4]], cmap="gray", title="MNIST")
 except FileNotFoundError:
     print(
         f"MNIST files not found in {mnist_root!r}: set MNIST_ROOT to their folder, or call "
@@ -115,12 +116,18 @@ except FileNotFoundError:
 # %% [markdown]
 # ## 5. Inside the network
 #
-# The 32 filters of the first convolution, each 3×3 (blue negative, red positive where the
-# terminal has colour). Many are small edge and stroke detectors: a bright side against a dark
-# side, at various orientations.
+# The 32 filters of the first convolution, each 3×3 (blue negative, red positive; in a
+# terminal without colour, dark to bright). Many are small edge and stroke detectors: a bright
+# side against a dark side, at various orientations.
 
 # %%
-viz.show_image(model.conv1.weight, title="first-layer filters (32 × 1 × 3 × 3)")
+n_filters = model.conv1.weight.shape[0]
+images(
+    model.conv1.weight,
+    [f"filter {k}" for k in range(n_filters)],
+    cmap="coolwarm",
+    title=f"first-layer filters ({n_filters} × 1 × 3 × 3)",
+)
 
 # %% [markdown]
 # And what they make of one test digit: the 32 feature maps after the first convolution,
@@ -136,8 +143,13 @@ with tg.no_grad():
     model(x_test[i : i + 1])
 hook.remove()
 print(f"test digit {i}: a {y_test.numpy()[i]}, predicted {pred[i]}")
-viz.show_image(x_test[i, 0], cmap="gray", title="input")
-viz.show_image(maps["relu1"][0], title="feature maps after conv1 → bn1 → relu1 (32 × 8 × 8)")
+images(x_test[i, 0], [f"input: a {y_test.numpy()[i]}"], cmap="gray", vmin=0, vmax=1)
+images(
+    maps["relu1"][0],
+    [f"map {k}" for k in range(maps["relu1"].shape[1])],
+    cmap="viridis",
+    title="feature maps after conv1 → bn1 → relu1 (32 × 8 × 8)",
+)
 active = float((maps["relu1"].numpy() > 0).mean())
 print(f"fraction of active (non-zero) units after the first ReLU: {active:.0%}")
 
