@@ -511,7 +511,7 @@ def test_render_without_dot_program(tmp_path, monkeypatch, capsys):
     view = viz.graph(loss)
     assert view._repr_svg_() is None
     bundle = view._repr_mimebundle_()
-    assert set(bundle) == {"text/plain"} and "Matmul" in bundle["text/plain"]
+    assert set(bundle) == {"text/plain", "text/html"} and "Matmul" in bundle["text/plain"]
 
 
 def test_render_when_graphviz_raises_executable_not_found(tmp_path, monkeypatch, capsys):

@@ -1,8 +1,9 @@
-"""Export a model summary as Markdown, CSV, LaTeX or JSON (for reports and theses).
+"""Export a model summary as Markdown, CSV, LaTeX, JSON or HTML (reports, theses, notebooks).
 
     s = viz.summary(model, input_shape=(1, 1, 28, 28), verbose=False)
     s.to_markdown()   # a pipe table         s.to_csv()    # one row per layer, plain numbers
     s.to_latex()      # a tabular            s.to_json()   # everything, as numbers
+    s.to_html()       # a <table>; a notebook shows a summary through it
 
 Markdown and LaTeX hold the table people read (counts with thousands separators, sizes in
 KiB/MiB); CSV and JSON hold plain numbers to compute with. Every field of a summary row goes
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import html
 import io
 import json
 from typing import Any
 
 from ._format import fmt_bytes, fmt_count, fmt_shape
 
-__all__ = ["to_csv", "to_json", "to_latex", "to_markdown"]
+__all__ = ["to_csv", "to_html", "to_json", "to_latex", "to_markdown"]
 
 
 def _shape(shape: Any) -> str:
@@ -155,6 +157,32 @@ def to_latex(summary: Any, caption: str | None = None, label: str | None = None)
     if label:
         lines.append(rf"\label{{{_tex(label)}}}")
     lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def to_html(summary: Any) -> str:
+    """An HTML ``<table>`` with a caption, nested layers indented and the totals as a footer,
+    then the totals lines; what a notebook shows for a summary."""
+    head, body, total = _cells(summary)
+    esc = html.escape
+    right = ' style="text-align:right"'
+
+    def row(cells: list[str], tag: str, indent: int = 0) -> str:
+        first = "&nbsp;&nbsp;" * indent + esc(cells[0])
+        rest = "".join(f"<{tag}{right}>{esc(c)}</{tag}>" for c in cells[1:])
+        return f'<tr><{tag} style="text-align:left">{first}</{tag}>{rest}</tr>'
+
+    caption = (
+        f"{esc(summary.model_type)} on input {esc(_inputs(summary))} ({esc(summary.mode)} mode)"
+    )
+    lines = ['<table class="viz-summary">', f"<caption>{caption}</caption>"]
+    lines.append("<thead>" + row(head, "th") + "</thead>")
+    lines.append("<tbody>")
+    lines += [row(cells, "td", _indent(summary, k)) for k, cells in enumerate(body)]
+    lines.append("</tbody>")
+    lines.append("<tfoot>" + row(total, "th") + "</tfoot>")
+    lines.append("</table>")
+    lines += [f"<p>{esc(line)}</p>" for line in summary.totals()]
     return "\n".join(lines) + "\n"
 
 

@@ -286,6 +286,12 @@ class Graph:
     def saved_nbytes(self) -> int:
         return sum(nd.saved_nbytes for nd in self.nodes)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """In a notebook a Graph shows itself as :class:`viz.GraphView` does (SVG, or text)."""
+        from .render import GraphView  # drawing lives with the renderers, not in this module
+
+        return GraphView(self)._repr_mimebundle_(include, exclude)
+
     def __repr__(self) -> str:
         kinds: dict[str, int] = {}
         for nd in self.nodes:

@@ -7,6 +7,7 @@ next to the requested file, and returns that path instead of raising.
 
 from __future__ import annotations
 
+import html
 import io
 import sys
 from pathlib import Path
@@ -105,8 +106,8 @@ def render(
 
 class GraphView:
     """A traced graph plus how to draw it (a :class:`viz.ViewOptions`); displays itself in
-    Jupyter (SVG through Graphviz, or the terminal drawing as text when ``dot`` is missing)
-    and in rich consoles."""
+    Jupyter (SVG through Graphviz, or the terminal drawing as preformatted HTML and text when
+    ``dot`` is missing) and in rich consoles."""
 
     def __init__(self, graph: Graph, options: ViewOptions | None = None, **kwargs: Any) -> None:
         self.graph = graph
@@ -164,11 +165,19 @@ class GraphView:
     def _repr_svg_(self) -> str | None:
         return self.svg()
 
+    def _repr_html_(self) -> str | None:
+        """The terminal drawing in a ``<pre>``: the notebook's picture where ``dot`` is missing."""
+        if self.svg() is not None:
+            return None  # the SVG is the picture
+        return f'<pre style="line-height:1.2">{html.escape(self.text())}</pre>'
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle: dict[str, Any] = {"text/plain": self.text()}
         svg = self.svg()
         if svg is not None:
             bundle["image/svg+xml"] = svg
+        else:
+            bundle["text/html"] = self._repr_html_()
         return bundle
 
     def __rich_console__(self, console: Any, options: Any) -> Any:

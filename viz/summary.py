@@ -201,6 +201,15 @@ class ModelSummary:
 
         return to_json(self, indent)
 
+    def to_html(self) -> str:
+        """An HTML table (see :mod:`viz.export`)."""
+        from .export import to_html
+
+        return to_html(self)
+
+    def _repr_html_(self) -> str:  # a notebook draws the summary as an HTML table
+        return self.to_html()
+
     def __rich_console__(self, console: Any, options: Any) -> Any:
         yield self.table()
         for line in self.totals():
