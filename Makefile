@@ -1,11 +1,12 @@
-# Two entry points: `make train` (the main job) and `make test` (the whole suite).
+# Two entry points: `make train` (the main job) and `make test` (the whole suite);
+# `make notebooks` turns the lessons into Jupyter notebooks in tutorials/notebooks/.
 # Each creates its own virtual environment in .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: train test lint bench clean
+.PHONY: train test lint bench notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,5 +26,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	for b in engine cnn lenet viz; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
 
+# the lessons as .ipynb files (generated, git-ignored: edit the .py lessons), run by this
+# environment's Python kernel
+notebooks: $(STAMP)
+	$(BIN)/jupytext --to notebooks//ipynb --set-kernel python3 tutorials/[0-9][0-9]_*.py
+	@echo "notebooks in tutorials/notebooks/: open them in VS Code, or in JupyterLab" \
+	  "($(BIN)/pip install jupyterlab && $(BIN)/jupyter lab tutorials/notebooks)"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis tutorials/notebooks

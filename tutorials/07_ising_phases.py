@@ -121,7 +121,7 @@ model = nn.Sequential(
     nn.Flatten(),
     nn.Linear(16, 2),
 )
-viz.summary(model, input_shape=(1, 1, L, L))
+summary = viz.summary(model, input_shape=(1, 1, L, L))  # prints the table
 
 # %% [markdown]
 # ## 3. Training on the two phases

@@ -45,7 +45,7 @@ images(x_test[:8], [f"label {y}" for y in y_test.numpy()[:8]], cmap="gray", vmin
 # %%
 model = models.lenet(in_channels=1, num_classes=10, image_size=8)
 print(model)
-viz.summary(model, input_shape=(1, 1, 8, 8))
+summary = viz.summary(model, input_shape=(1, 1, 8, 8))  # prints the table
 
 # %% [markdown]
 # ## 3. Training
