@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from .blocks import text_images
-from .figures import MATPLOTLIB_HINT, image_figure, line_figure
+from .figures import MATPLOTLIB_HINT, line_figure, panels_figure
 from .panels import panels_of
 from .terminal import text_plot
 
@@ -175,23 +175,11 @@ def images(
         backend: ``"auto"``, ``"text"`` or ``"matplotlib"`` (see the module doc).
         console: the rich Console of the text drawing (default: a new one).
     """
+    p = panels_of(x, titles, ncols=ncols, cmap=cmap, vmin=vmin, vmax=vmax, max_images=max_images)
     if choose_backend(backend, caller="images") == "matplotlib":
-        fig = image_figure(
-            x,
-            titles,
-            title=title,
-            ncols=ncols,
-            cmap=cmap,
-            vmin=vmin,
-            vmax=vmax,
-            xlabel=xlabel,
-            ylabel=ylabel,
-            colorbar=colorbar,
-            max_images=max_images,
-        )
+        fig = panels_figure(p, title=title, xlabel=xlabel, ylabel=ylabel, colorbar=colorbar)
         _display(fig, title, "images")
         return
-    p = panels_of(x, titles, ncols=ncols, cmap=cmap, vmin=vmin, vmax=vmax, max_images=max_images)
     text_images(
         p, title=title, xlabel=xlabel, ylabel=ylabel, scale=scale, legend=colorbar, console=console
     )

@@ -15,7 +15,7 @@ import numpy as np
 
 from .panels import Panels, panels_of
 
-__all__ = ["MATPLOTLIB_HINT", "image_figure", "line_figure"]
+__all__ = ["MATPLOTLIB_HINT", "image_figure", "line_figure", "panels_figure"]
 
 MATPLOTLIB_HINT = "pip install matplotlib (or pip install 'tinygrad-cnn[notebook]')"
 
@@ -89,6 +89,21 @@ def image_figure(
     """A matplotlib Figure with one framed panel per image and the shared colour bar
     (arguments as for ``images``; ``panel_size``: inches per panel)."""
     p = panels_of(x, titles, ncols=ncols, cmap=cmap, vmin=vmin, vmax=vmax, max_images=max_images)
+    return panels_figure(
+        p, title=title, xlabel=xlabel, ylabel=ylabel, colorbar=colorbar, panel_size=panel_size
+    )
+
+
+def panels_figure(
+    p: Panels,
+    *,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    colorbar: bool = True,
+    panel_size: float = 1.8,
+) -> Any:
+    """:func:`image_figure` for panels already made by ``panels_of``."""
     fig = _figure_class()(figsize=_size(p, title, colorbar, panel_size), layout="constrained")
     n, cols = len(p.images), p.ncols
     rows = math.ceil(n / cols)
