@@ -259,3 +259,12 @@ def test_bad_calls_name_the_function(kwargs: dict, message: str) -> None:
 def test_empty_plot_is_an_error() -> None:
     with pytest.raises(ValueError, match="plot: no series"):
         tplot.plot({})
+
+
+def test_terminal_needs_one_shape_but_figures_do_not() -> None:
+    mixed = [np.zeros((2, 2)), np.ones((3, 3))]
+    with pytest.raises(ValueError, match=r"images: the terminal drawing needs images of one shape"):
+        tplot.images(mixed, console=plain_console(), backend="text")
+    pytest.importorskip("matplotlib")
+    fig = tplot.image_figure(mixed, ["2×2", "3×3"])
+    assert [ax.get_title() for ax in fig.axes if ax.images] == ["2×2", "3×3"]
