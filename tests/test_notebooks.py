@@ -59,6 +59,13 @@ def test_lesson_runs_as_a_notebook(
     stdout = "".join(out["text"] for out in _outputs(nb, "stream") if out.get("name") == "stdout")
     assert "checks passed" in stdout, stdout[-2000:]
     assert not _outputs(nb, "error")
+    # no cell ends in an expression whose value means nothing to a reader (a Generator ...)
+    stray = [
+        o["data"]["text/plain"]
+        for o in _outputs(nb, "execute_result")
+        if " at 0x" in o["data"].get("text/plain", "")
+    ]
+    assert not stray, f"{path.name}: a cell shows {stray[0]!r}; end it with a statement"
     # a lesson that draws with tinygrad_cnn.plot shows figures inline, not text art
     if "from tinygrad_cnn.plot import" in path.read_text(encoding="utf-8"):
         pngs = [o for o in _outputs(nb, "display_data") if "image/png" in o.get("data", {})]

@@ -28,8 +28,8 @@ from tinygrad_cnn import nn, optim
 from tinygrad_cnn.data import DataLoader, Subset, T_c, ising
 from tinygrad_cnn.plot import images, plot
 
-FAST = os.environ.get("TUTORIAL_FAST") == "1"
 tg.manual_seed(0)
+FAST = os.environ.get("TUTORIAL_FAST") == "1"
 
 # %% [markdown]
 # ## 1. The data

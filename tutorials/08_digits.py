@@ -19,8 +19,8 @@ from tinygrad_cnn import models, optim
 from tinygrad_cnn.data import DataLoader, digits, mnist
 from tinygrad_cnn.plot import images
 
-FAST = os.environ.get("TUTORIAL_FAST") == "1"
 tg.manual_seed(0)
+FAST = os.environ.get("TUTORIAL_FAST") == "1"
 
 # %% [markdown]
 # ## 1. The data
