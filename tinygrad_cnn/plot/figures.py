@@ -67,8 +67,9 @@ def line_figure(
 
 def _size(p: Panels, title: str, colorbar: bool, panel_size: float) -> tuple[float, float]:
     rows = math.ceil(len(p.images) / p.ncols)
-    width = panel_size * p.ncols + (0.8 if colorbar else 0.0)
-    return max(width, 2.5), panel_size * rows + (0.4 if title else 0.0)
+    size = min(panel_size, 10.0 / p.ncols)  # many panels: smaller ones, in a page's width
+    width = size * p.ncols + (0.8 if colorbar else 0.0)
+    return max(width, 2.5), (size + 0.25) * rows + (0.4 if title else 0.0)
 
 
 def image_figure(
@@ -87,7 +88,8 @@ def image_figure(
     panel_size: float = 1.8,
 ) -> Any:
     """A matplotlib Figure with one framed panel per image and the shared colour bar
-    (arguments as for ``images``; ``panel_size``: inches per panel)."""
+    (arguments as for ``images``; ``panel_size``: inches per panel, less where many panels
+    would not fit 10 inches)."""
     p = panels_of(x, titles, ncols=ncols, cmap=cmap, vmin=vmin, vmax=vmax, max_images=max_images)
     return panels_figure(
         p, title=title, xlabel=xlabel, ylabel=ylabel, colorbar=colorbar, panel_size=panel_size
