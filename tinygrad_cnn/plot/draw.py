@@ -101,7 +101,7 @@ def plot(
     a matplotlib figure in a notebook.
 
     Args:
-        title, xlabel, ylabel: labels (the text plot prints ``ylabel`` under the title).
+        title, xlabel, ylabel: labels (the text plot writes ``ylabel`` after the title).
         width, height: size of the text grid in characters (text drawing only).
         logy: logarithmic y axis. ylim: y limits (default: the data's range).
         hlines, vlines: dotted reference lines (e.g. P = 1/2, T = T_c).
