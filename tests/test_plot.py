@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -268,3 +269,23 @@ def test_terminal_needs_one_shape_but_figures_do_not() -> None:
     pytest.importorskip("matplotlib")
     fig = tplot.image_figure(mixed, ["2×2", "3×3"])
     assert [ax.get_title() for ax in fig.axes if ax.images] == ["2×2", "3×3"]
+
+
+def test_a_script_never_imports_matplotlib_or_ipython() -> None:
+    import subprocess
+
+    code = (
+        "import sys, numpy as np\n"
+        "from tinygrad_cnn.plot import images, plot\n"
+        "images(np.ones((3, 3)), ['all up'])\n"
+        "plot({'a': ([0, 1], [1, 0])})\n"
+        "print(sorted(m for m in ('matplotlib', 'IPython') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "", "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    ).stdout
+    assert "all up" in out and out.splitlines()[-1] == "[]"
