@@ -33,12 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:  # a bare command: say what it can do, and do nothing else
         parser.print_help()
         return 0
-    args, extra = parser.parse_known_args(argv)
-    if args.command is None:
+    if argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         parser.error(
-            f"choose a command first, e.g. '{PROG} train {' '.join(argv)}' "
+            f"options come after a command, e.g. '{PROG} train {' '.join(argv)}' "
             "(commands: train, evaluate, export, graph, summary)"
         )
+    args, extra = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.error("choose a command: train, evaluate, export, graph or summary")
     if extra:  # report a misspelt option against its command, not the top-level parser
         args.parser.error(unrecognized(extra, args.parser))
     module = importlib.import_module(f"{__name__}.{args.handler}")

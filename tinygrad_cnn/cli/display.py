@@ -266,18 +266,20 @@ class Dashboard:
 
     def _progress_panel(self) -> Panel:
         done = (self.step_in_epoch / self.steps_per_epoch) if self.steps_per_epoch else 0.0
-        width = 24
+        width = 20
         filled = round(done * width)
-        line = Text(f"epoch {self.epoch}/{self.epochs}  ", style="bold")
+        line = Text(f"epoch {self.epoch}/{self.epochs} ", style="bold")
         line.append("━" * filled, style="cyan")
         line.append("━" * (width - filled), style="dim")
         line.append(f" step {self.step_in_epoch}/{self.steps_per_epoch}")
-        line.append(f"  loss {self.mean_loss:.4f}" if math.isfinite(self.mean_loss) else "")
+        eta = self.eta()
+        line.append(f"  ETA {_clock(eta)}" if eta is not None else "  ETA –", style="bold")
         rate = self.throughput()
         line.append(f"  {rate:,.0f} samples/s" if rate else "  – samples/s")
         line.append(f"  elapsed {_clock(time.perf_counter() - self.started)}")
-        eta = self.eta()
-        line.append(f"  ETA {_clock(eta)}" if eta is not None else "  ETA –")
+        if math.isfinite(self.mean_loss):
+            line.append(f"  loss {self.mean_loss:.4f}")
+        line.no_wrap, line.overflow = True, "ellipsis"
         return Panel(line, title="progress", border_style="blue")
 
 

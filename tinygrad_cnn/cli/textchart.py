@@ -65,8 +65,9 @@ class LineChart:
         ys = [p[2] for p in points]
         x0, x1 = min(xs), max(xs)
         y0, y1 = self.ylim if self.ylim is not None else (min(ys), max(ys))
-        if y1 - y0 < 1e-12:
-            y0, y1 = y0 - 0.5, y1 + 0.5
+        if y1 - y0 <= 1e-12 * max(abs(y0), abs(y1)):  # a constant: ±10 % around it
+            pad = 0.1 * abs(y0) if y0 else 0.5
+            y0, y1 = y0 - pad, y1 + pad
         if x1 - x0 < 1e-12:
             x0, x1 = x0 - 0.5, x1 + 0.5
         # the mean y of each series in each column
