@@ -8,10 +8,11 @@
     tinygrad-cnn graph --model lenet --format term
     tinygrad-cnn summary --model my_model.py
 
-This package is the application layer, the one part of the framework that imports ``rich``.
-One module per command (``train``, ``evaluate``, ``export``, ``graph`` for graph and summary)
-with shared ``parser``, ``data``, ``report`` and ``checkpoint`` modules; ``main`` imports only
-the module of the command it runs, so only ``graph`` and ``summary`` load the visualizer.
+This package is the application layer (progress bars, tables and the ``--live`` dashboard
+are drawn with ``rich``). One module per command (``train``, ``evaluate``, ``export``, and
+``graph`` for graph and summary) with shared ``parser``, ``data``, ``report`` and
+``checkpoint`` modules; ``main`` imports only the module of the command it runs, so only
+``graph`` and ``summary`` load the visualizer.
 """
 
 from __future__ import annotations
