@@ -232,3 +232,12 @@ def test_live_under_a_pseudo_terminal(cache_dir: Path, tmp_path: Path) -> None:
     assert "gradients per layer" in text and "learning rate" in text and "ETA" in text
     assert "Test accuracy" in text and "Traceback" not in text
     assert (out / "model.ckpt").is_file()
+
+
+def test_the_readme_shows_the_dashboard() -> None:
+    from cli_helpers import ROOT
+
+    svg = ROOT / "docs" / "live-dashboard.svg"
+    text = svg.read_text()
+    assert text.lstrip().startswith("<svg") and "gradients per layer" in text.replace("&#160;", " ")
+    assert "docs/live-dashboard.svg" in (ROOT / "README.md").read_text()

@@ -207,7 +207,8 @@ def test_mnist_with_the_pytorch_example_network(
     out = tmp_path / "run"
     args = ["train", "--dataset", "mnist", "--data-dir", str(idx_dir), "--model", "mnist-net"]
     args += ["--optimizer", "adadelta", "--scheduler", "step", "--augment", "--epochs", "2"]
-    proc = run([*args, "--batch-size", "32", "--out", str(out)], cache_dir, tmp_path)
+    args += ["--limit", "32", "--batch-size", "16"]
+    proc = run([*args, "--out", str(out)], cache_dir, tmp_path)
     _ok(proc)
     state = tg.load(out / "model.ckpt")
     assert state["model"] == {
