@@ -108,6 +108,7 @@ class Dashboard:
         self._step_seconds: float | None = None  # moving average
         self._last_step = self.started
         self._last_probe = -math.inf
+        self._test_seconds = 0.0  # of the last epoch's test pass
         self.lr = float(settings.get("lr", 0.0))
         self.mean_loss = math.nan
 
@@ -146,7 +147,8 @@ class Dashboard:
             self.lrs[: len(self.lrs) // 2] = self.lrs[: len(self.lrs) // 2 : 2]
 
     def end_epoch(self, row: dict[str, Any]) -> None:
-        pass  # the row is already in the shared history
+        # the row is already in the shared history; what it adds is the test pass's time
+        self._test_seconds = time.perf_counter() - self._last_step
 
     # --------------------------------------------------------------- figures
     def throughput(self) -> float | None:
@@ -155,14 +157,13 @@ class Dashboard:
         return self.samples / self._step_seconds
 
     def eta(self) -> float | None:
-        """Seconds left: the steps still to take at the recent pace (plus a test pass per
-        epoch, guessed from the last epoch's time beyond its steps)."""
+        """Seconds left: the steps still to take at the recent pace, plus a test pass per
+        epoch as long as the last one took."""
         if self._step_seconds is None:
             return None
-        left = (self.steps_per_epoch - self.step_in_epoch) + (
-            self.epochs - self.epoch
-        ) * self.steps_per_epoch
-        return left * self._step_seconds
+        epochs_left = self.epochs - self.epoch
+        steps_left = self.steps_per_epoch - self.step_in_epoch + epochs_left * self.steps_per_epoch
+        return steps_left * self._step_seconds + (epochs_left + 1) * self._test_seconds
 
     # --------------------------------------------------------------- drawing
     def render(self) -> Layout:
