@@ -1,71 +1,23 @@
-"""The ``tinygrad-cnn`` command, end to end in subprocesses, at a small size.
+"""The ``tinygrad-cnn`` command, end to end in subprocesses, at a small size: help, errors,
+the default Ising run and its report, evaluate, graph and summary.
 
-Every run uses a temporary data cache (``TINYGRAD_CNN_CACHE``) and a temporary ``--out``.
+Training options, resume, divergence and the live dashboard have files of their own
+(tests/test_cli_*.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SMALL = ["--lattice", "8", "--samples-per-t", "24", "--batch-size", "32"]
+from cli_helpers import SMALL, assert_command_error, assert_usage_error, run
 
 
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cli_cache")
-
-
-def _env(cache: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["TINYGRAD_CNN_CACHE"] = str(cache)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    env["COLUMNS"] = "100"
-    return env
-
-
-def run(
-    args: list[str], cache: Path, cwd: Path, timeout: float = 120
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tinygrad_cnn", *args],
-        cwd=cwd,
-        env=_env(cache),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def assert_usage_error(proc: subprocess.CompletedProcess, *words: str) -> None:
-    """Exit status 2, the error first and in one line, then the usage; no traceback."""
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert lines[0].startswith("tinygrad-cnn") and ": error: " in lines[0], lines
-    assert any(ln.startswith("usage: tinygrad-cnn") for ln in lines[1:]), lines
-    assert "Traceback" not in proc.stderr + proc.stdout
-    for w in words:
-        assert w in lines[0], (w, lines[0])
-
-
-def assert_command_error(proc: subprocess.CompletedProcess, *words: str) -> None:
-    """Exit status 1 and a one-line error; no traceback."""
-    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and ": error: " in lines[0], lines
-    assert "Traceback" not in proc.stderr + proc.stdout
-    for w in words:
-        assert w in lines[0], (w, lines[0])
 
 
 # ----------------------------------------------------------------------------- help and errors
@@ -87,6 +39,14 @@ def test_help_explains_every_command_and_option(cache_dir: Path, tmp_path: Path)
         "--out",
         "--data-dir",
         "--download",
+        "--model",
+        "--scheduler",
+        "--weight-decay",
+        "--augment",
+        "--resume",
+        "--log-every",
+        "--live",
+        "FILE.py:FUNCTION",
     ):
         assert opt in train.stdout, opt
     graph = run(["graph", "--help"], cache_dir, tmp_path)
@@ -103,7 +63,7 @@ def test_help_explains_every_command_and_option(cache_dir: Path, tmp_path: Path)
         (["train", "--dataset", "cifar"], ["--dataset", "cifar"]),
         (["train", "--optimizer", "lbfgs"], ["--optimizer"]),
         (["train", "--device", "tpu"], ["--device"]),
-        (["--epochs", "0"], ["--epochs"]),  # options without a command go to train
+        (["--epochs", "0"], ["--epochs", "train"]),  # options need a command
         (["train", "--bogus"], ["--bogus"]),
         (["train", "--epcohs", "1"], ["train", "--epcohs", "did you mean --epochs"]),
         (["summary", "--modle", "lenet"], ["summary", "did you mean --model"]),
@@ -168,7 +128,8 @@ def test_train_writes_checkpoint_metrics_and_report(trained: tuple[Path, str]) -
     out, stdout = trained
     assert (out / "model.ckpt").is_file()
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["config"]["dataset"] == "ising" and metrics["config"]["epochs"] == 2
+    settings = metrics["config"]["settings"]
+    assert settings["dataset"] == "ising" and settings["epochs"] == 2
     assert [row["epoch"] for row in metrics["history"]] == [1, 2]
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
     assert metrics["tc_exact"] == pytest.approx(2.269185, abs=1e-5)
@@ -189,7 +150,7 @@ def test_train_is_reproducible_from_the_cache(
     """Same seed, same arguments: the data comes from the cache and the metrics repeat."""
     out, _ = trained
     again = tmp_path / "again"
-    proc = run(["--epochs", "2", *SMALL, "--out", str(again)], cache_dir, tmp_path)
+    proc = run(["train", "--epochs", "2", *SMALL, "--out", str(again)], cache_dir, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     first = json.loads((out / "metrics.json").read_text())
     second = json.loads((again / "metrics.json").read_text())
@@ -207,49 +168,6 @@ def test_evaluate_reproduces_the_final_test_accuracy(
     metrics = json.loads((out / "metrics.json").read_text())
     assert f"{metrics['test_accuracy']:.2%}" in proc.stdout
     assert "2.269" in proc.stdout
-
-
-def test_ctrl_c_keeps_the_last_completed_checkpoint(cache_dir: Path, tmp_path: Path) -> None:
-    from tinygrad_cnn.serialization import load
-
-    out = tmp_path / "run"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tinygrad_cnn",
-            "train",
-            "--epochs",
-            "500",
-            *SMALL,
-            "--out",
-            str(out),
-        ],
-        cwd=tmp_path,
-        env=_env(cache_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not (out / "model.ckpt").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert (out / "model.ckpt").exists(), "no checkpoint within 60 s"
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, (stdout[-2000:], stderr[-2000:])
-    assert "Traceback" not in stdout + stderr
-    assert "Interrupted" in stdout
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["interrupted"] is True
-    state = load(out / "model.ckpt")
-    assert state["epoch"] == len(metrics["history"]) >= 1
 
 
 # ----------------------------------------------------------------------------- graph / summary
@@ -282,7 +200,7 @@ def test_graph_as_dot_text_and_file(cache_dir: Path, tmp_path: Path) -> None:
     assert target.read_text().lstrip().startswith("digraph")
     missing = tmp_path / "no" / "such" / "folder" / "g.dot"
     proc = run(["graph", "--format", "dot", "-o", str(missing)], cache_dir, tmp_path)
-    assert_command_error(proc, "cannot write", str(missing))
+    assert_usage_error(proc, "cannot write", str(missing))  # checked before the model runs
 
 
 def test_graph_as_svg_or_a_clear_error(cache_dir: Path, tmp_path: Path) -> None:

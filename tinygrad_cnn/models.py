@@ -14,7 +14,7 @@ import numpy as np
 from . import nn
 from .tensor import Tensor
 
-__all__ = ["lenet", "ising_cnn", "ModelSpec", "MODELS", "get_model"]
+__all__ = ["lenet", "ising_cnn", "Net", "ModelSpec", "MODELS", "get_model"]
 
 
 def _pooled(size: int, times: int) -> int:
@@ -81,6 +81,40 @@ def ising_cnn(L: int = 16, channels: int = 16, num_classes: int = 2) -> nn.Seque
     )
 
 
+class Net(nn.Module):
+    """The network of PyTorch's MNIST example (``examples/mnist_like_pytorch.py``), with the
+    same parameter names, so a state dict moves between the two unchanged.
+
+    conv(3×3, 32)–ReLU → conv(3×3, 64)–ReLU → maxpool 2 → dropout 0.25 → flatten →
+    linear(64·s·s → 128)–ReLU → dropout 0.5 → linear(128 → num_classes) → log_softmax, where
+    s = (image_size − 4) // 2 (12 for 28×28 images: 9216 inputs to fc1, as in PyTorch's).
+    Input ``(N, in_channels, image_size, image_size)``; output log-probabilities
+    ``(N, num_classes)`` (``cross_entropy`` of them equals ``nll_loss``: log_softmax is
+    idempotent).
+    """
+
+    def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28) -> None:
+        super().__init__()
+        side = (int(image_size) - 4) // 2
+        if side < 1:
+            raise ValueError(f"Net: image_size {image_size} is too small (needs at least 6)")
+        self.conv1 = nn.Conv2d(in_channels, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(64 * side * side, 128)
+        self.fc2 = nn.Linear(128, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        from . import functional as F
+
+        x = F.relu(self.conv1(x))  # (N, 32, H − 2, W − 2)
+        x = F.relu(self.conv2(x))  # (N, 64, H − 4, W − 4)
+        x = self.dropout1(F.max_pool2d(x, 2))  # (N, 64, s, s)
+        x = self.dropout2(F.relu(self.fc1(x.flatten(1))))  # (N, 128)
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A registered model: how to build it, and the shape of one example batch."""
@@ -105,6 +139,11 @@ MODELS: dict[str, ModelSpec] = {
         build=lambda: ising_cnn(16),
         input_shape=(1, 1, 16, 16),
         description="small circular-padding CNN for Ising phases on 16×16 lattices",
+    ),
+    "mnist-net": ModelSpec(
+        build=lambda: Net(1, 10, 28),
+        input_shape=(1, 1, 28, 28),
+        description="the network of PyTorch's MNIST example (2 conv, dropout, 2 linear)",
     ),
 }
 
