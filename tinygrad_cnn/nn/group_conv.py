@@ -105,7 +105,8 @@ class _GroupConv(Module):
     def forward(self, x: Tensor) -> Tensor:
         ndim = 4 if self._lifting else 5
         shape = "(N, C, H, W)" if self._lifting else f"(N, C, {self._group_size}, H, W)"
-        if x.ndim != ndim or x.shape[1] != self.in_channels:
+        group_ok = self._lifting or (x.ndim == 5 and x.shape[2] == self._group_size)
+        if x.ndim != ndim or x.shape[1] != self.in_channels or not group_ok:
             raise RuntimeError(
                 f"{self._layer_name}: expected input {shape} with C = {self.in_channels}, got "
                 f"shape {x.shape} (weight shape {self.weight.shape})"
