@@ -372,6 +372,22 @@ def test_padding_modes_pad_then_convolve(mode):
         )
 
 
+def test_same_padding_with_dilation_and_circular_mode():
+    """padding="same" pads dilation·(K − 1)/2 on each side; with circular padding the layer
+    commutes with translations and rotations of the torus at once."""
+    tg.manual_seed(0)
+    m = nn.P4MConvZ2(1, 2, 3, padding="same", dilation=2, padding_mode="circular").double()
+    x = np.random.default_rng(0).standard_normal((1, 1, 6, 6))
+    with tg.no_grad():
+        y = m(tg.Tensor(x)).numpy()
+        padded = F.pad(tg.Tensor(x), [2, 2, 2, 2], mode="circular")
+        expected = F.p4m_conv_z2(padded, m.weight, m.bias, dilation=2).numpy()
+        y_moved = m(tg.Tensor(np.roll(rotate_image(x), (1, 4), axis=(-2, -1)))).numpy()
+    assert y.shape == (1, 2, 8, 6, 6)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    assert _close(y_moved, np.roll(rotate_group_maps(y), (1, 4), axis=(-2, -1)))
+
+
 def test_layer_gradients_reach_the_parameters():
     m = nn.P4MConvZ2(1, 2, 3, padding="same", bias=True).double()
     x = tg.Tensor(np.random.default_rng(0).standard_normal((2, 1, 5, 5)))
@@ -471,12 +487,22 @@ def _t(*shape):
         (
             lambda: nn.P4ConvZ2(2, 3, (3, 2)),
             ValueError,
-            "P4ConvZ2: kernel_size must be the same along both axes",
+            "P4ConvZ2: kernel_size must be square",
         ),
         (
             lambda: nn.P4ConvZ2(2, 3, 2, padding="same"),
             ValueError,
-            "P4ConvZ2: padding='same' with an even kernel",
+            "P4ConvZ2: padding=.same. with an even",
+        ),
+        (
+            lambda: nn.P4ConvP4(2, 3, 3, stride=(1, 2)),
+            ValueError,
+            "P4ConvP4: stride must be the same along both axes",
+        ),
+        (
+            lambda: nn.P4MConvP4M(2, 3, 3, padding="same", stride=2),
+            ValueError,
+            "P4MConvP4M: padding='same' is not supported for strided",
         ),
         (
             lambda: nn.P4ConvZ2(2, 3, 3, padding_mode="wrap"),

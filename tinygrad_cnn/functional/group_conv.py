@@ -107,6 +107,30 @@ def _symmetric(value: IntPair, name: str, op: str, minimum: int) -> int:
     return pair[0]
 
 
+def _geometry(
+    op: str, kernel_size: int, stride: IntPair, padding: IntPair | str, dilation: IntPair
+) -> tuple[int, int | str, int]:
+    """(stride, padding, dilation) as single values, checked to keep the layer equivariant:
+    the same along both axes, and ``"same"`` only where it pads evenly (odd dilated kernel,
+    stride 1). The layers call it at construction, so a bad layer fails where it is made."""
+    stride_ = _symmetric(stride, "stride", op, 1)
+    dilation_ = _symmetric(dilation, "dilation", op, 1)
+    if not isinstance(padding, str):
+        return stride_, _symmetric(padding, "padding", op, 0), dilation_
+    if padding not in ("same", "valid"):
+        raise ValueError(
+            f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}"
+        )
+    if padding == "same" and stride_ != 1:
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+    if padding == "same" and dilation_ * (kernel_size - 1) % 2:
+        raise ValueError(
+            f"{op}: padding='same' with an even (dilated) kernel of size "
+            f"{dilation_ * (kernel_size - 1) + 1} pads unevenly and breaks the equivariance"
+        )
+    return stride_, padding, dilation_
+
+
 def _group_conv(
     op: str,
     group: str,
@@ -150,21 +174,7 @@ def _group_conv(
     if b is not None and b.shape != (OC,):
         raise RuntimeError(f"{op}: bias must have shape ({OC},), got {b.shape}")
     _same_dtype(op, input=x, weight=w, bias=b)
-    stride_ = _symmetric(stride, "stride", op, 1)
-    dilation_ = _symmetric(dilation, "dilation", op, 1)
-    if isinstance(padding, str):
-        if padding not in ("same", "valid"):
-            raise ValueError(
-                f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}"
-            )
-        if padding == "same" and dilation_ * (K - 1) % 2:
-            raise ValueError(
-                f"{op}: padding='same' with an even (dilated) kernel of size "
-                f"{dilation_ * (K - 1) + 1} pads unevenly and breaks the equivariance"
-            )
-        padding_: Any = padding
-    else:
-        padding_ = _symmetric(padding, "padding", op, 0)
+    stride_, padding_, dilation_ = _geometry(op, K, stride, padding, dilation)
     H, W = x.shape[-2:]
     # (N, C, G, H, W) → (N, C·G, H, W): the channel index is c·G + h, matching the bank
     x2 = x if lifting else x.reshape(x.shape[0], C * G, H, W)

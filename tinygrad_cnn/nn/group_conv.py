@@ -48,38 +48,19 @@ class _GroupConv(Module):
         name = self._layer_name
         self.in_channels = _int(in_channels, "in_channels", name)
         self.out_channels = _int(out_channels, "out_channels", name)
-        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
-        self.stride = _pair(stride, "stride", name, 1)
-        self.dilation = _pair(dilation, "dilation", name, 1)
-        for arg in ("kernel_size", "stride", "dilation"):
-            value = getattr(self, arg)
-            if value[0] != value[1]:
-                raise ValueError(
-                    f"{name}: {arg} must be the same along both axes for the layer to be "
-                    f"equivariant, got {value}"
-                )
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(
-                    f"{name}: padding must be 'same', 'valid' or ints, got {padding!r}"
-                )
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError(
-                    f"{name}: padding='same' is not supported for strided convolutions"
-                )
-            if padding == "same" and self.dilation[0] * (self.kernel_size[0] - 1) % 2:
-                raise ValueError(
-                    f"{name}: padding='same' with an even kernel pads unevenly and breaks the "
-                    f"equivariance; use an odd kernel_size or int padding"
-                )
-            self.padding: Any = padding
-        else:
-            self.padding = _pair(padding, "padding", name)
-            if self.padding[0] != self.padding[1]:
-                raise ValueError(
-                    f"{name}: padding must be the same along both axes for the layer to be "
-                    f"equivariant, got {self.padding}"
-                )
+        k = _pair(kernel_size, "kernel_size", name, 1)
+        if k[0] != k[1]:
+            raise ValueError(f"{name}: kernel_size must be square for rotated filters, got {k}")
+        # the functional form's checks, run now so that a bad layer fails where it is made
+        s, p, d = G._geometry(
+            name,
+            k[0],
+            _pair(stride, "stride", name, 1),
+            padding if isinstance(padding, str) else _pair(padding, "padding", name),
+            _pair(dilation, "dilation", name, 1),
+        )
+        self.kernel_size, self.stride, self.dilation = k, (s, s), (d, d)
+        self.padding: Any = p if isinstance(p, str) else (p, p)
         if padding_mode not in _PADDING_MODES:
             raise ValueError(
                 f"{name}: padding_mode must be one of {', '.join(map(repr, _PADDING_MODES))}, "
