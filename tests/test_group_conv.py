@@ -514,3 +514,24 @@ def _t(*shape):
 def test_bad_input_is_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ---------------------------------------------------------------- the CUDA leg
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_cuda_matches_numpy(name):
+    """Forward and the gradients for input, weight and bias on CuPy agree with NumPy (float64);
+    skipped without a usable GPU."""
+    from test_op_table import _cuda_problem
+
+    problem = _cuda_problem()
+    if problem is not None:
+        pytest.skip(problem)
+    conv, _, _, x, w, b, kwargs = _case(name, (3, 1, 1, 1, 5), 0)
+    results = []
+    for device in ("cpu", "cuda"):
+        ts = [tg.Tensor(a, device=device, requires_grad=True) for a in (x, w, b)]
+        out = conv(*ts, **kwargs)
+        (out * out).sum().backward()
+        results.append([out.numpy()] + [t.grad.numpy() for t in ts])
+    for cpu, cuda in zip(*results, strict=True):
+        np.testing.assert_allclose(cuda, cpu, rtol=1e-10, atol=1e-10)

@@ -231,7 +231,7 @@ class SpatialMaxPool(nn.Module):
         return y.reshape(N, C, G, *y.shape[-2:])
 
 
-def digits_gcnn(c: int = 4) -> nn.Module:
+def digits_gcnn(c: int = 6) -> nn.Module:
     return nn.Sequential(
         nn.P4MConvZ2(1, c, 3, padding=1), nn.ReLU(),
         nn.P4MConvP4M(c, c, 3, padding=1), nn.ReLU(),
@@ -241,7 +241,7 @@ def digits_gcnn(c: int = 4) -> nn.Module:
     )  # fmt: skip
 
 
-def digits_plain(c: int = 12) -> nn.Module:
+def digits_plain(c: int = 16) -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, c, 3, padding=1), nn.ReLU(),
         nn.Conv2d(c, c, 3, padding=1), nn.ReLU(),
@@ -284,7 +284,7 @@ viz.show_image(
     tg.Tensor(np.stack(p4m_transforms(x_test[0]))), ncols=4, cmap="gray",
     title="a test digit under the eight elements of p4m",
 )  # fmt: skip
-digit_steps = 220 if FAST else 400
+digit_steps = 220 if FAST else 600
 tg.manual_seed(1)
 gcnn_d = fit(digits_gcnn(), x_train, y_train, digit_steps)
 tg.manual_seed(1)
@@ -307,8 +307,9 @@ plot(
 )
 
 # %% [markdown]
-# The plain network knows digits only upright: rotated by 180° (element 2) and mirrored
-# (element 4) they still look a little like digits, the rest hardly at all. The G-CNN gives
+# The plain network knows digits only upright. Turned by a half turn or mirrored (elements
+# 2, 4 and 6) some digits still resemble themselves (a 0, an 8, a 1) and it gets a part of
+# them right; after a quarter turn (elements 1, 3, 5, 7) it is close to chance. The G-CNN gives
 # the same answer for all eight poses — it cannot do otherwise — so its accuracy is the same
 # on every test set. Invariance has a price, which shows in the upright column, where the
 # G-CNN typically stays below the plain network: it may use no cue of orientation at all, so
@@ -453,5 +454,6 @@ assert g_acc[1:].mean() > p_acc[1:].mean() + 0.25
 assert max(err_ising.values()) < 1e-12
 assert min(acc_i["G-CNN"]) >= 0.95 and min(acc_i["plain CNN"][:2]) >= 0.9
 assert acc_i["plain CNN"][2] < 0.9 and acc_i["G-CNN"][2] > acc_i["plain CNN"][2] + 0.1
-assert n_params(gcnn_i) <= n_params(plain_i) and n_params(gcnn_d) <= n_params(plain_d)
+assert n_params(gcnn_i) < n_params(plain_i)
+assert abs(n_params(gcnn_d) - n_params(plain_d)) < 0.1 * n_params(plain_d)  # about the same
 print("Lesson 10 checks passed.")
