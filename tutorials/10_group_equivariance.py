@@ -106,7 +106,7 @@ conv = nn.Conv2d(1, 2, 3, padding=1).double()
 with tg.no_grad():
     err_conv = np.abs(conv(tg.Tensor(rotate(x))).numpy() - rotate(conv(tg.Tensor(x)).numpy())).max()
 print(f"P4ConvZ2: max |f(R·x) − R·f(x)| = {err_lift:.1e}")
-print(f"Conv2d:   max |f(R·x) − R f(x)| = {err_conv:.2f}   (not equivariant)")
+print(f"Conv2d:   max |f(R·x) − R·f(x)| = {err_conv:.2f}   (not equivariant)")
 digit = digits(train=False).tensors[0].numpy()[:1].astype(np.float64)  # (1, 1, 8, 8)
 with tg.no_grad():
     maps = lift(tg.Tensor(digit)).numpy()[0, 0]  # (4, 8, 8): channel 0, r = 0..3
@@ -212,7 +212,7 @@ print(f"stride 2, 2×2 kernel, padding 0 on 8×8: {err_stride_good:.1e}   (6 is 
 # %% [markdown]
 # ## 3. Digits in orientations never seen
 #
-# A digit is not rotation invariant — a rotated 6 is a 9 — but a test set of rotated and
+# A digit is not rotation invariant — a 6 upside down is a 9 — but a test set of rotated and
 # mirrored digits shows what each architecture does with a pose it never saw. We train two
 # networks of about the same size on the upright digits: a **p4m-invariant G-CNN** (lifting
 # layer, two group convolutions, a 2×2 max pooling between them, group max pooling, global
