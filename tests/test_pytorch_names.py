@@ -50,6 +50,7 @@ FUNCTIONAL_MODULES = {  # module: one of its functions
     "encoding": "one_hot",
     "distance": "cosine_similarity",
     "resample": "interpolate",
+    "group_conv": "p4_conv_z2",
 }
 
 

@@ -11,8 +11,9 @@ Tensor operations. All gradients are differentiable again (``create_graph=True``
 
 One module per kind: ``conv`` (with ``unfold``/``fold``), ``pool``, ``resample``
 (``interpolate``), ``norm``, ``dropout``, ``linear`` (with ``flatten`` and ``pad``),
-``activation``, ``loss``, ``distance`` and ``encoding`` (``one_hot``, ``embedding``); every
-name is also here. ``tinygrad_cnn.nn.functional`` is this same module.
+``activation``, ``loss``, ``distance``, ``encoding`` (``one_hot``, ``embedding``) and
+``group_conv`` (group-equivariant convolutions and group pooling); every name is also here.
+``tinygrad_cnn.nn.functional`` is this same module.
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ from .conv import (
 from .distance import cosine_similarity, normalize, pairwise_distance
 from .dropout import dropout, dropout1d, dropout2d
 from .encoding import embedding, one_hot
+from .group_conv import (
+    group_avg_pool,
+    group_max_pool,
+    p4_conv_p4,
+    p4_conv_z2,
+    p4m_conv_p4m,
+    p4m_conv_z2,
+)
 from .linear import flatten, linear, pad
 from .loss import (
     binary_cross_entropy,
@@ -157,4 +166,11 @@ __all__ = [
     # encoding and lookup
     "one_hot",
     "embedding",
+    # group-equivariant convolutions (p4, p4m) and pooling over the group axis
+    "p4_conv_z2",
+    "p4_conv_p4",
+    "p4m_conv_z2",
+    "p4m_conv_p4m",
+    "group_max_pool",
+    "group_avg_pool",
 ]

@@ -45,6 +45,14 @@ from .conv_pool_1d import (
     MaxUnpool2d,
 )
 from .distance import CosineSimilarity, PairwiseDistance
+from .group_conv import (
+    GroupAvgPool,
+    GroupMaxPool,
+    P4ConvP4,
+    P4ConvZ2,
+    P4MConvP4M,
+    P4MConvZ2,
+)
 from .layers import (
     GELU,
     AdaptiveAvgPool2d,
@@ -199,4 +207,11 @@ __all__ = [
     "ReplicationPad2d",
     "CircularPad1d",
     "CircularPad2d",
+    # group-equivariant convolutions (p4, p4m) and pooling over the group axis
+    "P4ConvZ2",
+    "P4ConvP4",
+    "P4MConvZ2",
+    "P4MConvP4M",
+    "GroupMaxPool",
+    "GroupAvgPool",
 ]
