@@ -43,8 +43,8 @@ is centred on the jet axis and the jet's orientation is random. With ``preproces
 (the standard steps of the jet-image papers, done on the constituents before pixelisation):
 translate so the leading subjet (the 2-means axis with the larger p_T) is at the centre of the
 centre pixel, rotate so the second subjet lies straight below it (on the +η axis, same
-column), and reflect φ → −φ if needed so that the right half (φ > 0) holds more p_T than the
-left.
+column), and reflect φ → −φ if needed so that the right half holds more p_T than the left
+(the halves outside the centre column: |φ| ≥ half a cell).
 
 Reference: L. de Oliveira, M. Kagan, L. Mackey, B. Nachman and A. Schwartzman, "Jet-images —
 deep learning edition", JHEP 07 (2016) 069.
@@ -272,15 +272,20 @@ def _observables(P: np.ndarray, X: np.ndarray, axes: np.ndarray):
     return mass, pt, tau2 / np.maximum(tau1, 1e-300)
 
 
-def _preprocess(P: np.ndarray, X: np.ndarray, axes: np.ndarray) -> np.ndarray:
-    """Leading subjet to the origin, second subjet onto +η, the harder φ half to φ > 0."""
+def _preprocess(P: np.ndarray, X: np.ndarray, axes: np.ndarray, half_cell: float) -> np.ndarray:
+    """Leading subjet to the origin, second subjet onto +η, the harder φ half to φ > 0.
+
+    The halves are compared without the constituents of the centre column (|φ| < half a cell),
+    which the reflection leaves in place — so the rule holds for the image's halves.
+    """
     X = X - axes[:, :1]
     second = axes[:, 1] - axes[:, 0]
     angle = np.arctan2(second[:, 1], second[:, 0])
     angle = np.where(np.hypot(second[:, 0], second[:, 1]) > 0, angle, 0.0)
     c, s = np.cos(-angle)[:, None], np.sin(-angle)[:, None]
     X = np.stack([c * X[..., 0] - s * X[..., 1], s * X[..., 0] + c * X[..., 1]], axis=2)
-    left = (P * (X[..., 1] < 0)).sum(1) > (P * (X[..., 1] > 0)).sum(1)
+    phi = X[..., 1]
+    left = (P * (phi <= -half_cell)).sum(1) > (P * (phi >= half_cell)).sum(1)
     X[left, :, 1] *= -1.0
     return X
 
@@ -310,7 +315,7 @@ def _generate(n, seed, pt_range, R, image_size, window, preprocess, alpha_s, pt_
     axes = _two_means(P, X)
     mass, jet_pt, tau21 = _observables(P, X, axes)
     if preprocess:
-        X = _preprocess(P, X, axes)
+        X = _preprocess(P, X, axes, window / image_size)
     else:
         X = X - ((P[:, :, None] * X).sum(axis=1) / P.sum(axis=1)[:, None])[:, None]
     images = _pixelise(P, X, image_size, window)
