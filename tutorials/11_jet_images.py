@@ -210,12 +210,17 @@ for name, s in scores.items():
     fpr, tpr, _ = roc_curve(y_test, s)
     keep = (tpr >= 0.2) & (tpr <= 0.9) & (fpr > 0)
     curves[name] = (tpr[keep], 1.0 / fpr[keep])
-plot(curves, title="background rejection 1/ε_B against signal efficiency ε_S", logy=True,
-     vlines=[0.5], xlabel="ε_S", height=14)  # fmt: skip
-cnn_auc = roc_auc_score(y_test, scores["CNN"])
-print(
-    f"CNN          AUC {cnn_auc:.3f}, rejection at ε_S = 50 %: {rejection_at_half(scores['CNN']):.0f}"
+plot(
+    curves,
+    title="background rejection 1/ε_B against signal efficiency ε_S",
+    logy=True,
+    vlines=[0.5],
+    xlabel="ε_S",
+    height=14,
 )
+cnn_auc = roc_auc_score(y_test, scores["CNN"])
+cnn_rejection = rejection_at_half(scores["CNN"])
+print(f"CNN          AUC {cnn_auc:.3f}, rejection at ε_S = 50 %: {cnn_rejection:.0f}")
 print(f"best single cut: {best_cut} (AUC {cut_auc[best_cut]:.3f})")
 
 # %% [markdown]
