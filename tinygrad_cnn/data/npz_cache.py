@@ -1,7 +1,7 @@
-"""The ``.npz`` cache of the generated data sets (jet images, random fields): a file per set of
-arguments, named by a digest of them, holding the arrays and the key they were made with. A
-missing, corrupt or mismatching file is a miss; an unwritable cache directory is a warning,
-never a lost data set."""
+"""The ``.npz`` cache of the generated data sets (Ising configurations, jet images, random
+fields): a file per set of arguments, named by a digest of them, holding the arrays and the
+key they were made with. A missing, corrupt or mismatching file is a miss; an unwritable cache
+directory is a warning, never a lost data set."""
 
 from __future__ import annotations
 
@@ -16,9 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from ..serialization import atomic_write
-from .ising import default_cache_dir
 
-__all__ = ["cache_path", "read_cached", "write_cached"]
+__all__ = ["default_cache_dir", "cache_path", "read_cached", "write_cached"]
+
+
+def default_cache_dir() -> Path:
+    """``$TINYGRAD_CNN_CACHE`` if set, else ``~/.cache/tinygrad_cnn``."""
+    env = os.environ.get("TINYGRAD_CNN_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "tinygrad_cnn"
 
 
 def cache_path(cache_dir: str | os.PathLike | None, stem: str, key: dict) -> tuple[Path, str]:
