@@ -175,7 +175,7 @@ def test_two_means_finds_two_clusters():
         (dict(n=10, pt_range=300), r"pt_range must be \(low, high\)"),
         (dict(n=10, R=-1.0), "R must be a finite number > 0"),
         (dict(n=10, window=float("nan")), "window must be a finite number > 0"),
-        (dict(n=10, alpha_s=1.5), "alpha_s must be < 1"),
+        (dict(n=10, alpha_s=0.6), r"alpha_s \(at m_Z\) must be < 0.5"),
         (dict(n=10, theta_min=2.0), "theta_min must be < R"),
         (dict(n=10, quark_fraction=1.5), r"quark_fraction must be in \[0, 1\]"),
     ],

@@ -4,8 +4,9 @@ A small generator in vectorised NumPy, built to show the physics that jet images
 not to replace an event generator. Every jet lives near η = 0 and is described in the
 (η, φ) plane around its axis, where the small-angle approximation treats the plane as flat.
 
-**W jets.** A W boson (mass from a Breit–Wigner around 80.4 GeV, width 2.1 GeV) with p_T
-uniform in ``pt_range`` decays to two massless quarks, isotropically in its rest frame. In
+**W jets.** A W boson (mass from a Breit–Wigner around 80.4 GeV, width 2.1 GeV, cut to
+60–100 GeV) with p_T uniform in ``pt_range`` decays to two massless quarks, isotropically in
+its rest frame. In
 the lab the quarks carry the p_T fractions z and 1 − z with z = (1 + β cos θ*)/2 (uniform in
 [(1 − β)/2, (1 + β)/2]), and their separation follows from the invariant mass: for a massive
 pair m² ≈ m₁²/z + m₂²/(1 − z) + z(1 − z) p_T² ΔR², so with massless daughters
@@ -16,16 +17,19 @@ colour singlet, so its quarks radiate only at angles below ΔR.
 
 **QCD jets.** One parton (a quark with probability ``quark_fraction``, else a gluon) with p_T
 uniform in ``pt_range`` showers into a cone of radius R; its mass comes only from the shower,
-so the mass spectrum peaks low (the Sudakov peak, ~20–40 GeV here) and falls.
+so the mass spectrum peaks low (the Sudakov peak, 10–30 GeV here; median ≈ 35 GeV) and falls.
 
-**The shower.** Iterated 1 → 2 splittings, ordered in angle: a parton with p_T p that may
-radiate below the angle θ_max splits next at the angle θ drawn from the Sudakov factor of the
-soft-collinear emission density (2 α_s C / π) dθ/θ dz/z, i.e. θ = θ_max U^(1/(c L)), with
-c = 2 α_s C/π, C = C_F = 4/3 for a quark and C_A = 3 for a gluon, L = ln(½ / z_min) and the
-soft cutoff z_min = ``pt_cut`` / p; the softer daughter takes z ∈ [z_min, ½] from dz/z. The
-two daughters sit on either side of the parent's position at relative angle θ (in a uniformly
-random direction) so that their p_T-weighted centre stays where the parent was, and both may
-split again, below θ. A quark emits gluons; a gluon splits into two gluons (g → qq̄ is left
+**The shower.** Iterated 1 → 2 splittings, ordered in angle. The emission density is the
+soft-collinear one, (2 α_s(k_t) C / π) dθ/θ dz/z, with C = C_F = 4/3 for a quark and C_A = 3
+for a gluon, and the one-loop running coupling α_s(k_t) (from ``alpha_s`` = α_s(m_Z), frozen at
+0.5 for small k_t = z p θ). A parton with p_T p that may radiate below the angle θ_max draws
+its next trial angle from the Sudakov factor at the frozen coupling, θ = θ_max U^(1/(c L)) with
+c = 2 · 0.5 · C/π, L = ln(½ / z_min) and the soft cutoff z_min = ``pt_cut`` / p, and the softer
+daughter's z ∈ [z_min, ½] from dz/z; the trial is kept with probability α_s(k_t)/0.5 (the veto
+algorithm), else the parton carries on below θ without splitting. The two daughters sit on
+either side of the parent's position at relative angle θ (in a uniformly random direction) so
+that their p_T-weighted centre stays where the parent was, and both may split again, below θ.
+A quark emits gluons; a gluon splits into two gluons (g → qq̄ is left
 out). A parton stops splitting below the angle ``theta_min`` or when z_min ≥ ½.
 
 **The jet.** The final partons within ΔR < R of the p_T-weighted axis are the jet's
@@ -365,7 +369,7 @@ def jet_images(
         window: the image covers [−window, window]² in (η, φ) (cells of 2·window/image_size).
         preprocess: centre on the leading subjet, rotate the second onto +η and flip the
             harder half to φ > 0 (else: centred on the jet axis, random orientation).
-        alpha_s: the (fixed) strong coupling of the shower.
+        alpha_s: the strong coupling at the Z mass, α_s(m_Z); the shower runs it to k_t.
         pt_cut: GeV; a parton emits nothing softer than this.
         theta_min: the smallest splitting angle.
         quark_fraction: the probability that a QCD jet starts from a quark (else a gluon).
@@ -401,8 +405,11 @@ def jet_images(
     R, window = _positive(R, "R"), _positive(window, "window")
     alpha_s = _positive(alpha_s, "alpha_s")
     pt_cut, theta_min = _positive(pt_cut, "pt_cut"), _positive(theta_min, "theta_min")
-    if alpha_s >= 1:
-        raise ValueError(f"jet_images: alpha_s must be < 1, got {alpha_s}")
+    if alpha_s >= _ALPHA_MAX:
+        raise ValueError(
+            f"jet_images: alpha_s (at m_Z) must be < {_ALPHA_MAX}, the frozen coupling, "
+            f"got {alpha_s}"
+        )
     if theta_min >= R:
         raise ValueError(f"jet_images: theta_min must be < R, got {theta_min} and R = {R}")
     if not 0.0 <= float(quark_fraction) <= 1.0:
