@@ -226,13 +226,17 @@ print(f"best single cut: {best_cut} (AUC {cut_auc[best_cut]:.3f})")
 # %% [markdown]
 # ## 6. What the first filters look like
 #
-# The eight 5×5 filters of the first layer (blue negative, red positive). With preprocessed
-# images the network does not need filters for every orientation; several respond to a hot
-# core against its surroundings (a difference of a centre and a ring), others to elongated
-# structures along the axis between the prongs.
+# The eight 5×5 filters of the first layer (blue negative, red positive). They are rough —
+# eight filters, a few epochs — and unlike the edge detectors of the digits (Lesson 8), most
+# of them are largely positive patches: they add up the $p_T$ of a neighbourhood, the raw
+# material of a mass, which weighs each cell's $p_T$ by its distance to the others; the dense
+# layer after the pooling, which knows where each patch sits, does the weighing. The sums of
+# their weights say which are mainly positive.
 
 # %%
-viz.show_image(model[0].weight, title="first-layer filters (8 × 1 × 5 × 5)")
+filters = model[0].weight
+viz.show_image(filters, title="first-layer filters (8 × 1 × 5 × 5)")
+print("sum of each filter's weights:", np.round(filters.detach().numpy().sum(axis=(1, 2, 3)), 2))
 
 # %% [markdown]
 # Does the network know the mass? Among the test jets it calls most W-like, the mass is
