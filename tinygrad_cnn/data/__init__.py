@@ -2,7 +2,8 @@
 ``random_split``, ``DataLoader`` and its samplers (``SequentialSampler``, ``RandomSampler``,
 ``SubsetRandomSampler``, ``WeightedRandomSampler``, ``BatchSampler``), the image augmentations
 of ``tinygrad_cnn.data.transforms``, and the data sets of the tutorials — 2D Ising
-configurations (``ising``), scikit-learn's 8×8 digits (``digits``), MNIST (``mnist``) and
+configurations (``ising``), boosted-jet images (``jet_images``), Gaussian random fields
+(``gaussian_random_fields``), scikit-learn's 8×8 digits (``digits``), MNIST (``mnist``) and
 Fashion-MNIST (``fashion_mnist``). Also importable as ``tinygrad_cnn.utils.data``."""
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from .dataset import (
 from .digits import digits
 from .fashion_mnist import fashion_mnist
 from .ising import DEFAULT_TEMPERATURES, IsingDataset, T_c, default_cache_dir, ising
+from .jets import JetDataset, jet_images
 from .mnist import mnist
+from .random_fields import RandomFieldDataset, gaussian_random_fields
 from .samplers import (
     BatchSampler,
     RandomSampler,
@@ -56,6 +59,10 @@ __all__ = [
     "T_c",
     "DEFAULT_TEMPERATURES",
     "default_cache_dir",
+    "jet_images",
+    "JetDataset",
+    "gaussian_random_fields",
+    "RandomFieldDataset",
     "digits",
     "mnist",
     "fashion_mnist",

@@ -25,20 +25,15 @@ Metropolis sweep.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
-import warnings
-import zipfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 
-from ..serialization import atomic_write
 from ..tensor import Tensor
 from .dataset import TensorDataset
+from .npz_cache import cache_path, default_cache_dir, read_cached, write_cached
 
 __all__ = [
     "T_c",
@@ -260,12 +255,6 @@ def _schedule(L: int, samples_per_T: int) -> dict[str, int]:
     }
 
 
-def default_cache_dir() -> Path:
-    """``$TINYGRAD_CNN_CACHE`` if set, else ``~/.cache/tinygrad_cnn``."""
-    env = os.environ.get("TINYGRAD_CNN_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "tinygrad_cnn"
-
-
 class IsingDataset(TensorDataset):
     """Ising configurations with phase labels: ``ds[i] == (x[i], y[i])``.
 
@@ -310,22 +299,14 @@ def _cache_key(L: int, temps: np.ndarray, samples_per_T: int, seed: int) -> dict
     }
 
 
-def _read_cache(path: Path, key_text: str, shape: tuple[int, int, int]):
-    """(spins, temperatures) from a cache file, or None if it is missing, corrupt or stale."""
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if z["key"].tobytes().decode("utf-8") != key_text:
-                return None
-            spins, temps = z["spins"], z["temperatures"]
-    except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile):
-        return None
-    if spins.shape != shape or spins.dtype != np.int8 or temps.shape != (shape[0],):
-        return None
-    if not np.all(np.abs(spins) == 1):
-        return None
-    return spins, temps
+def _valid(arrays: dict, shape: tuple[int, int, int]) -> bool:
+    spins, temps = arrays["spins"], arrays["temperatures"]
+    return (
+        spins.shape == shape
+        and spins.dtype == np.int8
+        and temps.shape == (shape[0],)
+        and bool(np.all(np.abs(spins) == 1))
+    )
 
 
 def ising(
@@ -374,17 +355,16 @@ def ising(
     samples_per_T, seed = int(samples_per_T), int(seed)
 
     key = _cache_key(L, temps, samples_per_T, seed)
-    key_text = json.dumps(key, sort_keys=True)
-    digest = hashlib.sha256(key_text.encode()).hexdigest()[:16]
-    path = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    path = path / f"ising_L{L}_nT{len(temps)}_n{samples_per_T}_seed{seed}_{digest}.npz"
+    stem = f"ising_L{L}_nT{len(temps)}_n{samples_per_T}_seed{seed}"
+    path, key_text = cache_path(cache_dir, stem, key)
     shape = (len(temps) * samples_per_T, L, L)
 
-    cached = _read_cache(path, key_text, shape) if cache else None
+    names = ("spins", "temperatures")
+    cached = read_cached(path, key_text, names, lambda a: _valid(a, shape)) if cache else None
     if cached is not None:
         if progress is not None:
             progress(1, 1)
-        return IsingDataset(*cached)
+        return IsingDataset(cached["spins"], cached["temperatures"])
 
     spins, sample_t = sample_ising(
         L,
@@ -394,15 +374,6 @@ def ising(
         progress=progress,
         **_schedule(L, samples_per_T),
     )
-    if cache:
-        entries = {
-            "spins": spins,
-            "temperatures": sample_t,
-            "key": np.frombuffer(key_text.encode(), dtype=np.uint8),
-        }
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, lambda f: np.savez(f, **entries))
-        except OSError as e:  # an unwritable cache must not lose the data just generated
-            warnings.warn(f"ising: could not write the cache file {path} ({e})", stacklevel=2)
+    if cache:  # an unwritable cache must not lose the data just generated: a warning only
+        write_cached(path, key_text, {"spins": spins, "temperatures": sample_t}, "ising")
     return IsingDataset(spins, sample_t)
