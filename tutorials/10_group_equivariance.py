@@ -29,10 +29,9 @@ import numpy as np
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
-import viz
 from tinygrad_cnn import nn, optim
 from tinygrad_cnn.data import digits, ising
-from tinygrad_cnn.plot import plot
+from tinygrad_cnn.plot import images, plot
 
 FAST = os.environ.get("TUTORIAL_FAST") == "1"
 tg.manual_seed(0)
@@ -111,11 +110,12 @@ digit = digits(train=False).tensors[0].numpy()[:1].astype(np.float64)  # (1, 1, 
 with tg.no_grad():
     maps = lift(tg.Tensor(digit)).numpy()[0, 0]  # (4, 8, 8): channel 0, r = 0..3
     maps_rot = lift(tg.Tensor(rotate(digit))).numpy()[0, 0]
-viz.show_image(
-    tg.Tensor(np.concatenate([maps, maps_rot])[:, None]),
+images(
+    np.concatenate([maps, maps_rot]),
+    [f"upright, r = {r}" for r in range(4)] + [f"rotated 90°, r = {r}" for r in range(4)],
     cmap="coolwarm",
     ncols=4,
-    title="a digit through P4ConvZ2, maps r = 0..3: upright (top), rotated by 90° (bottom)",
+    title="a digit through P4ConvZ2, one output channel over the group axis",
 )
 
 # %% [markdown]
@@ -280,10 +280,13 @@ def p4m_transforms(x: np.ndarray) -> list[np.ndarray]:
 
 x_train, y_train = digits(train=True).tensors
 x_test, y_test = (t.numpy() for t in digits(train=False).tensors)
-viz.show_image(
-    tg.Tensor(np.stack(p4m_transforms(x_test[0]))), ncols=4, cmap="gray",
+images(
+    np.stack(p4m_transforms(x_test[0])),
+    [f"r = {g % 4}, mirror = {g // 4}" for g in range(8)],
+    ncols=4,
+    cmap="gray",
     title="a test digit under the eight elements of p4m",
-)  # fmt: skip
+)
 digit_steps = 220 if FAST else 600
 tg.manual_seed(1)
 gcnn_d = fit(digits_gcnn(), x_train, y_train, digit_steps)

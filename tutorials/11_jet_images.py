@@ -37,10 +37,10 @@ from tinygrad_cnn import nn, optim
 from tinygrad_cnn.data import DataLoader, TensorDataset, jet_images
 from tinygrad_cnn.data.jets import W_MASS
 from tinygrad_cnn.metrics import roc_auc_score, roc_curve
-from tinygrad_cnn.plot import plot
+from tinygrad_cnn.plot import images, plot
 
-FAST = os.environ.get("TUTORIAL_FAST") == "1"
 tg.manual_seed(0)
+FAST = os.environ.get("TUTORIAL_FAST") == "1"
 
 # %% [markdown]
 # ## 1. The jets
@@ -112,7 +112,14 @@ x_all = data.x.numpy()
 mean_w = x_all[y == 1, 0].mean(axis=0)
 mean_q = x_all[y == 0, 0].mean(axis=0)
 log_means = np.log10(np.stack([mean_w, mean_q]) + 1e-3)[:, None]  # (2, 1, 25, 25)
-viz.show_image(log_means, cmap="viridis", title="log10 ⟨p_T⟩ per cell: W jets | QCD jets")
+images(
+    log_means,
+    ["W jets", "QCD jets"],
+    cmap="viridis",
+    title="log10 ⟨p_T / GeV⟩ per cell",
+    xlabel="φ (rotated)",
+    ylabel="η (rotated)",
+)
 profile = [f"{v:6.2f}" for v in mean_w[12:22, 12]]
 print("W jets, mean p_T down the centre column from the centre:", " ".join(profile))
 
@@ -235,7 +242,7 @@ print(f"best single cut: {best_cut} (AUC {cut_auc[best_cut]:.3f})")
 
 # %%
 filters = model[0].weight
-viz.show_image(filters, title="first-layer filters (8 × 1 × 5 × 5)")
+images(filters, [f"filter {i}" for i in range(8)], title="first-layer filters (8 × 1 × 5 × 5)")
 print("sum of each filter's weights:", np.round(filters.detach().numpy().sum(axis=(1, 2, 3)), 2))
 
 # %% [markdown]

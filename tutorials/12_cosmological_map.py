@@ -31,10 +31,10 @@ import viz
 from tinygrad_cnn import nn, optim
 from tinygrad_cnn.data import DataLoader, TensorDataset, gaussian_random_fields
 from tinygrad_cnn.data.random_fields import wavenumbers
-from tinygrad_cnn.plot import plot
+from tinygrad_cnn.plot import images, plot
 
-FAST = os.environ.get("TUTORIAL_FAST") == "1"
 tg.manual_seed(0)
+FAST = os.environ.get("TUTORIAL_FAST") == "1"
 
 # %% [markdown]
 # ## 1. The maps
@@ -53,10 +53,11 @@ n_s = data.n_s
 n_train = int(0.75 * n_maps)
 print(f"{n_maps} maps {tuple(data.x.shape[1:])}, n_s from {n_s.min():.2f} to {n_s.max():.2f}")
 examples = [int(np.argmin(np.abs(n_s - v))) for v in (1.0, 2.0, 3.0)]
-viz.show_image(
+images(
     data.x[examples],
+    [f"n_s = {n_s[i]:.2f}" for i in examples],
     cmap="coolwarm",
-    title=f"maps with n_s = {', '.join(f'{n_s[i]:.2f}' for i in examples)}",
+    title="Gaussian random fields, P(k) ∝ k^(−n_s)",
 )
 
 # %% [markdown]
