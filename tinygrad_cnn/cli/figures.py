@@ -42,6 +42,7 @@ def write_curves(history: Sequence[dict[str, Any]], path: Path, title: str = "")
         for part, style in (("train", "o-"), ("test", "s--")):
             ax.plot(epochs, [row[f"{part}_{key}"] for row in history], style, label=part)
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
