@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check tinygrad_cnn viz tests benchmarks tutorials examples
 
 bench: $(STAMP)
-	for b in engine cnn lenet viz; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
+	for b in targets engine cnn lenet viz; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
