@@ -368,8 +368,9 @@ def print_rows(rows: list[dict], markdown: bool) -> None:
         if row["name"] == "lenet2":
             ratio = row["rss_ours"] / row["rss_theirs"]
             print(
-                f"\npeak RSS of the LeNet step process (2 threads): ours {row['rss_ours']:.0f} MiB, "
-                f"PyTorch {row['rss_theirs']:.0f} MiB, {ratio:.2f}× (target ≤ 0.5×)"
+                f"\npeak RSS of the LeNet step process (2 threads): "
+                f"ours {row['rss_ours']:.0f} MiB, PyTorch {row['rss_theirs']:.0f} MiB, "
+                f"{ratio:.2f}× (target ≤ 0.5×)"
             )
     print(f"load average at the end: {load:.1f}")
 
