@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "common_array_module",
     "DEVICES",
     "device",
     "cuda_device_count",
@@ -88,6 +89,18 @@ def get_array_module(*arrays: Any) -> ModuleType:
             if isinstance(a, cp.ndarray):
                 return cp
     return np
+
+
+def common_array_module(arrays: Any) -> ModuleType | None:
+    """The array module of all of ``arrays`` (an op's inputs), or None when they mix NumPy and
+    CuPy arrays. Without CuPy loaded that is NumPy at once: the common case costs nothing."""
+    cp = _loaded_cupy()
+    if cp is None:
+        return np
+    on_gpu = [isinstance(a, cp.ndarray) for a in arrays]
+    if all(on_gpu):
+        return cp if on_gpu else np
+    return None if any(on_gpu) else np
 
 
 def shares_memory(a: Any, b: Any) -> bool:

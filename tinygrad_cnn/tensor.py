@@ -1114,22 +1114,27 @@ class Tensor:
     is_freed = False
 
     def _freed_copy(self) -> Tensor:
-        arr = self._data
-        key = (arr.dtype, arr.shape, "cpu" if type(arr) is np.ndarray else self.device)
-        view = _FREED_VIEWS.get(key)
-        if view is None:  # read-only zeros of the shape, shared: a training loop has few shapes
-            if len(_FREED_VIEWS) > 4096:
-                _FREED_VIEWS.clear()
-            zero = self.xp.zeros((), dtype=self.dtype)
-            view = _FREED_VIEWS[key] = self.xp.broadcast_to(zero, self.shape)
+        """A stand-in for this tensor in a freed graph (this tensor keeps its values)."""
         ghost = object.__new__(_FreedTensor)  # the other slots are class defaults there
         ghost._data, ghost.op, ghost.requires_grad, ghost.name = (
-            view,
+            _freed_view(self._data),
             self.op,
             self.requires_grad,
             self.name,
         )
         return ghost
+
+    def _become_freed(self) -> None:
+        """Turn this tensor itself into its stand-in: for a tensor only a freed graph holds,
+        which is cheaper than a new object and keeps its identity in the graph. Every slot
+        that could keep memory alive is cleared first; the class then makes the rest read-only
+        defaults."""
+        self._data = _freed_view(self._data)
+        self.grad = None
+        self.hooks = ()
+        self._view = None
+        self._counter = _FREED_COUNTER
+        self.__class__ = _FreedTensor
 
     # ---------------------------------------------------------------- reductions with indices
 
@@ -1969,8 +1974,21 @@ class Tensor:
         return "Tensor(" + ", ".join([body] + extras) + ")"
 
 
-_FREED_VIEWS: dict[tuple, Any] = {}  # (dtype, device, shape) -> the array every such ghost shares
+_FREED_VIEWS: dict[tuple, Any] = {}  # (array type, dtype, shape) -> the array such ghosts share
 _FREED_COUNTER = [0]  # ghosts cannot be written to: one shared counter
+
+
+def _freed_view(arr: Any) -> Any:
+    """Read-only zeros of ``arr``'s shape and dtype, shared by every stand-in of that kind (a
+    training loop has few shapes)."""
+    key = (type(arr), arr.dtype, arr.shape)
+    view = _FREED_VIEWS.get(key)
+    if view is None:
+        if len(_FREED_VIEWS) > 4096:
+            _FREED_VIEWS.clear()
+        xp = get_array_module(arr)
+        view = _FREED_VIEWS[key] = xp.broadcast_to(xp.zeros((), dtype=arr.dtype), arr.shape)
+    return view
 
 
 class _FreedTensor(Tensor):

@@ -52,7 +52,7 @@ def broadcast_axes(big: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, .
 
 def sum_to(grad, shape: tuple[int, ...]):
     """Sum a broadcast gradient back to ``shape`` (differentiable: uses Tensor ops)."""
-    if grad.shape == tuple(shape):
+    if grad._data.shape == shape or grad.shape == tuple(shape):
         return grad
     return grad.sum(axis=broadcast_axes(grad.shape, shape), keepdim=True).reshape(shape)
 
