@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 from tinygrad_cnn.ops import conv as conv_ops
-from tinygrad_cnn.ops.im2col import Col2im, Im2col, Workspace, output_size
+from tinygrad_cnn.ops.im2col import Col2im, Im2col, output_size
+from tinygrad_cnn.ops.workspace import Workspace
 from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.cnn_strategies import conv_settings, conv_transpose_settings
 

@@ -7,6 +7,7 @@ Where NumPy and CuPy differ (scatter-add, window views, DLPack), the difference 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import sys
@@ -17,6 +18,9 @@ import numpy as np
 
 __all__ = [
     "common_array_module",
+    "is_host_module",
+    "ignore_float_errors",
+    "index_array_like",
     "DEVICES",
     "device",
     "cuda_device_count",
@@ -89,6 +93,24 @@ def get_array_module(*arrays: Any) -> ModuleType:
             if isinstance(a, cp.ndarray):
                 return cp
     return np
+
+
+def is_host_module(xp: ModuleType) -> bool:
+    """True for NumPy (arrays in host memory, where reading a value costs no device sync and
+    BLAS calls have CPU thresholds), False for CuPy."""
+    return xp is np
+
+
+def ignore_float_errors(xp: ModuleType) -> Any:
+    """A context in which division by zero and invalid operations give inf/NaN silently
+    (NumPy warns by default; CuPy never does)."""
+    return np.errstate(divide="ignore", invalid="ignore") if xp is np else contextlib.nullcontext()
+
+
+def index_array_like(a: Any, idx: np.ndarray) -> Any:
+    """The host index array ``idx`` on the device of ``a``."""
+    xp = get_array_module(a)
+    return idx if xp is np else xp.asarray(idx)
 
 
 def common_array_module(arrays: Any) -> ModuleType | None:

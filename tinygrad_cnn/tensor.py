@@ -15,7 +15,15 @@ import numpy as np
 
 from . import autograd
 from . import return_types as RT
-from .backend import device, device_of, get_array_module, normalize_device, to_device, to_numpy
+from .backend import (
+    device,
+    device_of,
+    get_array_module,
+    is_host_module,
+    normalize_device,
+    to_device,
+    to_numpy,
+)
 from .dtypes import get_default_dtype, result_type
 from .inplace import bump, check_writable, inplace
 from .ops import elementwise as E
@@ -60,7 +68,7 @@ def _as_array(data: Any, dtype: Any) -> Any:
     if isinstance(data, Tensor):
         data = data._data
     xp = get_array_module(data)
-    if xp is np and not isinstance(data, (np.ndarray, np.generic)):
+    if is_host_module(xp) and not isinstance(data, (np.ndarray, np.generic)):
         if isinstance(data, (str, bytes)):
             raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}")
         try:

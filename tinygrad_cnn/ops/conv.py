@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import autograd
+from ..backend import is_host_module
 from ..function import Function
 from ..tensor import Tensor
 from .elementwise import broadcast_axes, sum_to
@@ -31,7 +32,7 @@ _BATCHED_MACS = 2**18
 def choose_layout(rows: int, oc: int, spatial: int, xp=np) -> str:
     """``"nchw"`` (a batched GEMM, one per image) when each image's GEMM, (OC × rows) @
     (rows × OH·OW), is small and runs on the CPU; ``"cnhw"`` (one large GEMM) otherwise."""
-    if xp is np and rows * oc * spatial < _BATCHED_MACS:
+    if is_host_module(xp) and rows * oc * spatial < _BATCHED_MACS:
         return "nchw"
     return "cnhw"
 
