@@ -29,6 +29,7 @@ __all__ = [
     "is_grad_enabled",
     "module_scope",
     "current_scope",
+    "records",
     "functional_scope",
     "FunctionScope",
     "toposort",
@@ -100,6 +101,12 @@ def module_scope(module: Any):
         yield
     finally:
         _state.scope = previous
+
+
+def records(*tensors: Any) -> bool:
+    """Would an op on these tensors (None entries ignored) be recorded for backward? The one
+    rule for the array-level fast paths of forward passes: they run only when it is not."""
+    return _state.grad_enabled and any(t is not None and t.requires_grad for t in tensors)
 
 
 def current_scope() -> tuple[Any, ...]:

@@ -947,17 +947,10 @@ class Tensor:
         if mode == "constant":
             return M.Pad.apply(self, widths=tuple(widths), value=value)
         if mode == "circular":
-            out = self
-            for axis, (lo, hi) in enumerate(widths):
-                n = self.shape[axis]
+            for (lo, hi), n in zip(widths, self.shape):
                 if lo > n or hi > n:
                     raise ValueError(f"pad: circular padding {pad} is larger than axis of size {n}")
-                if lo or hi:
-                    head = (slice(None),) * axis
-                    parts = [out[head + (slice(n - lo, n),)]] if lo else []
-                    parts += [out] + ([out[head + (slice(0, hi),)]] if hi else [])
-                    out = cat(parts, axis=axis)
-            return out
+            return M.CircularPad.apply(self, widths=tuple(widths))
         raise ValueError(f"pad: mode must be 'constant' or 'circular', got {mode!r}")
 
     def split(self, split_size_or_sections, axis: int = 0, *, dim=None) -> tuple[Tensor, ...]:
