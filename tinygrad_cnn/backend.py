@@ -296,7 +296,7 @@ def doubling_scan(ufunc: Any, x: Any, axis: int) -> Any:
         out[later] = ufunc(out[later], out[earlier])  # the right side is read before writing
         width *= 2
     return out
-def masked_select_zero(mask: Any, values: Any) -> Any:
+def masked_select_zero(mask: Any, values: Any, out: Any = None) -> Any:
     """``values`` where the bool ``mask`` holds and 0 elsewhere, also where ``values`` is NaN
     or ±inf (so not just ``values * mask``: NaN·0 is NaN). The fast path below gives −0 for
     a negative value outside the mask (equal to 0 in every comparison).
@@ -310,8 +310,8 @@ def masked_select_zero(mask: Any, values: Any) -> Any:
     zero = values.dtype.type(0)
     if xp is not np:
         return xp.where(mask, values, zero)
-    if np.isfinite(values.sum()):
-        return np.multiply(values, mask, dtype=values.dtype)
+    if np.isfinite(values.sum()):  # ``out`` (optional): where the product goes
+        return np.multiply(values, mask, dtype=values.dtype, out=out)
     return np.where(mask, values, zero)
 
 

@@ -7,8 +7,10 @@ import math
 
 import numpy as np
 
+from .. import autograd
 from ..backend import erf, masked_select_zero, to_device
 from ..function import Function
+from .workspace import empty_like
 
 __all__ = [
     "broadcast_axes",
@@ -63,7 +65,8 @@ def mask_grad(grad_out, mask):
     rule). On raw arrays when no graph is being built through ``grad_out`` (first order; see
     ``backend.masked_select_zero`` for the fast path), the ``Where`` primitive otherwise."""
     if not grad_out.requires_grad:
-        return type(grad_out)(masked_select_zero(mask, grad_out._data))
+        g = grad_out._data
+        return type(grad_out)(masked_select_zero(mask, g, out=empty_like(g)))
     return Where.apply(type(grad_out)(mask), grad_out, grad_out.zeros_like())
 
 
@@ -297,10 +300,10 @@ class Sigmoid(Function):
 
 class Relu(Function):
     def forward(self, x):
-        mask = x > 0
-        self.save_for_backward(mask)
+        if autograd.records(*self.inputs):  # the mask is for backward only
+            self.save_for_backward(x > 0)
         # not x * mask: -inf * 0 is NaN and -1 * 0 is -0.0; maximum keeps NaN and is fastest
-        return self.xp.maximum(x, 0)
+        return self.xp.maximum(x, 0, out=empty_like(x))
 
     def backward(self, grad_out):
         return mask_grad(grad_out, self.saved[0])

@@ -60,6 +60,8 @@ class Workspace:
     def empty_like(self, x: np.ndarray, dtype=None) -> np.ndarray:
         """An uninitialised array of x's shape with x's memory order (e.g. a (N, C, H, W) view
         of (C, N, H, W) memory), so that elementwise ops between them run contiguously."""
+        if x.nbytes < self.min_bytes and (dtype is None or np.dtype(dtype) == x.dtype):
+            return np.empty_like(x)  # small: not recycled (empty_like keeps the memory order)
         order = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]))
         physical = self.empty(tuple(x.shape[a] for a in order), dtype or x.dtype)
         return physical.transpose(np.argsort(order))
