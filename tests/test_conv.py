@@ -425,3 +425,29 @@ def test_workspace_empty_like_keeps_the_memory_order():
     y = Workspace(min_bytes=1).empty_like(x)
     assert y.shape == x.shape
     assert np.argsort([-s for s in y.strides]).tolist() == [1, 0, 2, 3]
+
+
+def test_column_gemm_array_backward_sums_to_broadcast_inputs_like_the_tensor_backward():
+    """The first-order (array) backward and the differentiable (Tensor) one agree, also when
+    the columns are broadcast over the weight's batch (their gradient is summed back)."""
+    from tinygrad_cnn.ops.conv import ColumnGemm
+
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((3, 4, 5))  # (G, M, K)
+    cols = rng.standard_normal((5, 6))  # (K, L), broadcast over G
+    bias = rng.standard_normal((3, 4))
+    g = rng.standard_normal((3, 4, 6))
+    grads = []
+    for create_graph in (False, True):
+        ts = [tg.Tensor(a, requires_grad=True) for a in (w, cols, bias)]
+        out = ColumnGemm.apply(*ts)
+        grads.append(tg.autograd.grad(out, ts, tg.Tensor(g), create_graph=create_graph))
+    expected = (
+        np.matmul(g, cols.T),
+        np.matmul(w.swapaxes(-1, -2), g).sum(axis=0),
+        g.sum(axis=-1),
+    )
+    for (a, b), e in zip(zip(*grads), expected):
+        assert a.shape == b.shape == e.shape
+        np.testing.assert_allclose(a.numpy(), e, rtol=1e-12)
+        np.testing.assert_allclose(b.numpy(), e, rtol=1e-12)

@@ -58,7 +58,7 @@ class ColumnGemm(Function):
         return out
 
     def backward(self, grad_out):
-        if not autograd.is_grad_enabled():
+        if not autograd.is_grad_enabled():  # first order (no graph of the gradient): arrays
             return self._backward_arrays(grad_out)
         w, cols, *bias = self.inputs
         grad_w = sum_to(grad_out @ cols.mT, w.shape) if w.requires_grad else None
@@ -71,7 +71,9 @@ class ColumnGemm(Function):
 
     def _backward_arrays(self, grad_out):
         """The same products on arrays, the large one into a recycled buffer (used when no
-        graph is recorded, i.e. in ordinary training; the result is the same)."""
+        graph is recorded, i.e. in ordinary training; the result is the same), each summed
+        back to its input's shape like the Tensor version (an input broadcast over a batch
+        gets the sum over it)."""
         xp = self.xp
         w, cols, *bias = (t._data for t in self.inputs)
         needs = [t.requires_grad for t in self.inputs]
@@ -84,7 +86,7 @@ class ColumnGemm(Function):
         if needs[1]:
             out = workspace_empty(xp, g.shape[:-2] + cols.shape[-2:], g.dtype)
             xp.matmul(w.swapaxes(-1, -2), g, out=out)
-            grads.append(Tensor(out))
+            grads.append(Tensor(_sum_to_shape(out, cols.shape)))
         else:
             grads.append(None)
         if bias:
