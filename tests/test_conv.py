@@ -451,3 +451,40 @@ def test_column_gemm_array_backward_sums_to_broadcast_inputs_like_the_tensor_bac
         assert a.shape == b.shape == e.shape
         np.testing.assert_allclose(a.numpy(), e, rtol=1e-12)
         np.testing.assert_allclose(b.numpy(), e, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "w_shape, cols_shape",
+    [((64, 288), (288, 4096)), ((2, 8, 36), (36, 20000)), ((16, 9), (64, 9, 4000))],
+)
+def test_column_gemm_split_products_match_one_product(w_shape, cols_shape):
+    """Products large enough to be cut into pieces (ops/parallel.py) give what one product
+    gives, forward and backward, for column, grouped and per-image layouts."""
+    from tinygrad_cnn.ops import parallel
+    from tinygrad_cnn.ops.conv import ColumnGemm, _split_axis
+
+    rng = np.random.default_rng(5)
+    w, cols = rng.standard_normal(w_shape), rng.standard_normal(cols_shape)
+    bias = rng.standard_normal(w_shape[:-1])
+    out_shape = np.broadcast_shapes(w_shape[:-2], cols_shape[:-2]) + (w_shape[-2], cols_shape[-1])
+    assert _split_axis(np, w, cols, np.empty(out_shape)) is not None  # the case splits
+    g = rng.standard_normal(out_shape)
+    ts = [tg.Tensor(a, requires_grad=True) for a in (w, cols, bias)]
+    for threads in (1, 2):
+        parallel.set_num_threads(threads)
+        try:
+            out = ColumnGemm.apply(*ts)
+            grads = tg.autograd.grad(out, ts, tg.Tensor(g))
+        finally:
+            parallel.set_num_threads(1)
+        np.testing.assert_allclose(out.numpy(), w @ cols + bias[..., None], rtol=1e-10)
+        def lead_sum(a, shape):  # sum the leading axes that broadcasting added
+            return a.sum(axis=tuple(range(a.ndim - len(shape)))) if a.ndim > len(shape) else a
+
+        expected = (
+            lead_sum(np.matmul(g, np.swapaxes(cols, -1, -2)), w_shape),
+            lead_sum(np.matmul(np.swapaxes(w, -1, -2), g), cols_shape),
+            lead_sum(g.sum(axis=-1), bias.shape),
+        )
+        for got, e in zip(grads, expected):
+            np.testing.assert_allclose(got.numpy(), e, rtol=1e-10, atol=1e-10)
