@@ -23,6 +23,9 @@ Workloads (batch 64 unless said otherwise, float32, random data from one seed):
 - ``ising``: ``models.ising_cnn(16)`` (the tutorials' and CLI's Ising CNN) on ±1 spins,
   cross-entropy, Adam(lr=1e-3), 2 threads.
 - ``infer``: LeNet forward at batch 256 under no_grad in eval mode, 2 threads.
+- With 2 threads, ours runs its own two threads (``tg.set_num_threads(2)`` through
+  ``TINYGRAD_CNN_NUM_THREADS``, which keeps BLAS on one thread); ``--own-threads 1`` leaves
+  the threads to BLAS instead.
 - ``engine``: one recorded op and its backward: a chain of 200 adds on (32, 32), then
   ``backward()``, CPU time per op; and ``chain``: ``backward()`` alone of a 10,000-node add
   chain, CPU time per node. One thread.
@@ -292,11 +295,15 @@ def child(framework: str, name: str, steps: int, warmup: int) -> dict:
     return dict(median=statistics.median(samples), best=min(samples), rss=_peak_rss_mib())
 
 
+OWN_THREADS: list[int | None] = [None]  # --own-threads: our thread count, if not the workload's
+
+
 def _env(threads: int) -> dict[str, str]:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
-    env["TINYGRAD_CNN_NUM_THREADS"] = str(threads)
+    own = OWN_THREADS[0]
+    env["TINYGRAD_CNN_NUM_THREADS"] = str(threads if own is None else min(own, threads))
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return env
@@ -387,6 +394,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads")
     parser.add_argument("--quick", action="store_true", help="2 rounds of 5 steps")
+    parser.add_argument(
+        "--own-threads",
+        type=int,
+        default=None,
+        help="our threads (tg.set_num_threads) instead of the workload's; 1: BLAS's threads only",
+    )
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
     names = [n for n in args.only.split(",") if n]
@@ -394,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown workloads {unknown}; choose from {sorted(WORKLOADS)}")
     rounds, steps = (2, 5) if args.quick else (args.rounds, args.steps)
+    OWN_THREADS[0] = args.own_threads
     print_rows(measure(names, rounds, steps, args.warmup), args.markdown)
     return 0
 
