@@ -172,6 +172,7 @@ def test_im2col_gradients_to_second_order(s, seed):
         stride=s.stride,
         padding=tuple((p, p) for p in s.padding),
         dilation=s.dilation,
+        layout="nchw",
     )
     x = tg.Tensor(rng.standard_normal(s.input_shape), requires_grad=True)
     assert gradgradcheck(lambda x: Im2col.apply(x, **geometry) ** 2, [x])

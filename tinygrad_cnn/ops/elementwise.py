@@ -310,7 +310,7 @@ class Relu(Function):
 
 
 class LeakyRelu(Function):
-    def forward(self, x, *, negative_slope=0.01):
+    def forward(self, x, *, negative_slope):
         slope = self.xp.where(x > 0, 1, negative_slope).astype(x.dtype)
         self.save_for_backward(slope)
         return x * slope
@@ -324,7 +324,7 @@ class Gelu(Function):
 
     uses_inputs = True
 
-    def forward(self, x, *, approximate="none"):
+    def forward(self, x, *, approximate):
         xp = self.xp
         if approximate == "tanh":
             inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
@@ -333,7 +333,7 @@ class Gelu(Function):
 
     def backward(self, grad_out):
         (x,) = self.inputs
-        if self.params.get("approximate", "none") == "tanh":
+        if self.params["approximate"] == "tanh":
             c = math.sqrt(2 / math.pi)
             t = (c * (x + 0.044715 * x**3)).tanh()
             d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
@@ -365,7 +365,7 @@ class Softplus(Function):
 
     uses_inputs = True
 
-    def forward(self, x, *, beta=1.0, threshold=20.0):
+    def forward(self, x, *, beta, threshold):
         xp = self.xp
         z = beta * x
         soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
@@ -373,8 +373,8 @@ class Softplus(Function):
 
     def backward(self, grad_out):
         (x,) = self.inputs
-        z = x * self.params.get("beta", 1.0)
-        linear = (z._data > self.params.get("threshold", 20.0)).astype(x.dtype)
+        z = x * self.params["beta"]
+        linear = (z._data > self.params["threshold"]).astype(x.dtype)
         return grad_out * (z.sigmoid() * (1 - linear) + linear)
 
 

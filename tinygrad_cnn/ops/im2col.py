@@ -106,7 +106,7 @@ class Im2col(Function):
     ``out_hw`` (optional) keeps only the first (OH, OW) windows; col2im's backward passes it so
     that the columns always match, e.g. for a transposed convolution with output padding."""
 
-    def forward(self, x, *, kernel, stride, padding, dilation, layout="nchw", out_hw=None):
+    def forward(self, x, *, kernel, stride, padding, dilation, layout, out_hw=None):
         N, C, H, W = x.shape
         KH, KW = kernel
         OH, OW = out_hw or _out_hw((H, W), kernel, stride, padding, dilation)
@@ -134,7 +134,7 @@ class Im2col(Function):
             stride=p["stride"],
             padding=p["padding"],
             dilation=p["dilation"],
-            layout=p.get("layout", "nchw"),
+            layout=p["layout"],
         )
 
 
@@ -143,7 +143,7 @@ class Col2im(Function):
 
     The output may be a strided view (a crop of the padded accumulation buffer)."""
 
-    def forward(self, cols, *, shape, kernel, stride, padding, dilation, layout="nchw"):
+    def forward(self, cols, *, shape, kernel, stride, padding, dilation, layout):
         N, C, H, W = shape
         KH, KW = kernel
         (pt, pb), (pl, pr) = padding
@@ -171,6 +171,6 @@ class Col2im(Function):
             stride=p["stride"],
             padding=p["padding"],
             dilation=p["dilation"],
-            layout=p.get("layout", "nchw"),
+            layout=p["layout"],
             out_hw=tuple(self.inputs[0].shape[4:]),
         )

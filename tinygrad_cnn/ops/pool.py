@@ -195,7 +195,7 @@ class WindowSum(Function):
     """(N, C, H, W) → (N, C, OH, OW): the sum over each window (zero padding); average
     pooling divides it by the window size."""
 
-    def forward(self, x, *, kernel, stride, padding, dilation=(1, 1)):
+    def forward(self, x, *, kernel, stride, padding, dilation):
         out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
         views = window_views(x, kernel, stride, padding, dilation, out_hw)
         out = workspace_empty(self.xp, views[0].shape, x.dtype)
@@ -209,7 +209,7 @@ class WindowSum(Function):
         N, C, H, W = self.inputs[0].shape
         KH, KW = p["kernel"]
         OH, OW = grad_out.shape[2:]
-        dilation = p.get("dilation", (1, 1))
+        dilation = p["dilation"]
         if _tiles(p["kernel"], p["stride"], p["padding"], dilation):
             # every input position in a tile gets its window's gradient: broadcast, no loop
             g = grad_out.reshape(N, C, OH, 1, OW, 1).expand(N, C, OH, KH, OW, KW)
