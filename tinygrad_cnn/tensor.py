@@ -449,7 +449,7 @@ class Tensor:
     def _promoted(self, other: Any) -> tuple[Tensor, Tensor]:
         """``self`` and ``other`` as tensors of their common dtype (``tg.result_type``)."""
         if isinstance(other, Tensor):
-            if other.dtype == self.dtype:
+            if other._data.dtype == self._data.dtype:
                 return self, other
             dtype = result_type(self, other)
         elif isinstance(other, (bool, int, float)):
