@@ -71,6 +71,24 @@ def _data(shape, classes, seed=0, spins=False):
     return x, rng.integers(0, classes, shape[0])
 
 
+def mnist_net(nn):
+    """PyTorch's MNIST-example Net, built from ``nn`` (ours or torch.nn: the same names)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
+        nn.Flatten(),
+        nn.Linear(9216, 128),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(128, 10),
+        nn.LogSoftmax(dim=1),
+    )
+
+
 def _ours(name: str):
     """A function running one unit of ``name`` with our framework, and the units it counts."""
     import numpy as np
@@ -84,14 +102,7 @@ def _ours(name: str):
         x = tg.Tensor(np.ones((32, 32), np.float32), requires_grad=True)
         b = tg.Tensor(np.ones((32, 32), np.float32))
         n = 200 if name == "engine" else 10_000
-
-        def build():
-            y = x
-            for _ in range(n):
-                y = y + b
-            return y.sum()
-
-        return _engine_step(name, build, n)
+        return _engine_step(name, _chain(x, b, n), n)
     if name == "infer":
         model = models.lenet()
         model.eval()
@@ -103,20 +114,7 @@ def _ours(name: str):
 
         return infer, 1
     if name == "mnist":
-        model = nn.Sequential(
-            nn.Conv2d(1, 32, 3),
-            nn.ReLU(),
-            nn.Conv2d(32, 64, 3),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Dropout(0.25),
-            nn.Flatten(),
-            nn.Linear(9216, 128),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(128, 10),
-            nn.LogSoftmax(dim=1),
-        )
+        model = mnist_net(nn)
         opt = optim.Adadelta(model.parameters(), lr=1.0)
         x, y = _data((BATCH, 1, 28, 28), 10)
         loss_fn = F.nll_loss
@@ -131,20 +129,12 @@ def _ours(name: str):
         x, y = _data((BATCH, 1, 28, 28), 10)
         loss_fn = F.cross_entropy
     model.train()
-    X, Y = tg.Tensor(x), tg.Tensor(y)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(X), Y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, 1
+    return _training_step(model, opt, loss_fn, *(tg.Tensor(x), tg.Tensor(y)))
 
 
 def _torch(name: str):
     import torch
+    from bench_lenet import torch_lenet
 
     nn = torch.nn
     F = torch.nn.functional
@@ -153,31 +143,10 @@ def _torch(name: str):
         x = torch.ones((32, 32), requires_grad=True)
         b = torch.ones((32, 32))
         n = 200 if name == "engine" else 10_000
-
-        def build():
-            y = x
-            for _ in range(n):
-                y = y + b
-            return y.sum()
-
-        return _engine_step(name, build, n)
+        return _engine_step(name, _chain(x, b, n), n)
 
     def lenet():
-        return nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1),
-            nn.BatchNorm2d(32),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1),
-            nn.BatchNorm2d(64),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(64 * 7 * 7, 128),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(128, 10),
-        )
+        return torch_lenet(torch)
 
     if name == "infer":
         model = lenet()
@@ -190,20 +159,7 @@ def _torch(name: str):
 
         return infer, 1
     if name == "mnist":
-        model = nn.Sequential(
-            nn.Conv2d(1, 32, 3),
-            nn.ReLU(),
-            nn.Conv2d(32, 64, 3),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Dropout(0.25),
-            nn.Flatten(),
-            nn.Linear(9216, 128),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(128, 10),
-            nn.LogSoftmax(dim=1),
-        )
+        model = mnist_net(nn)
         opt = torch.optim.Adadelta(model.parameters(), lr=1.0)
         x, y = _data((BATCH, 1, 28, 28), 10)
         loss_fn = F.nll_loss
@@ -228,7 +184,11 @@ def _torch(name: str):
         x, y = _data((BATCH, 1, 28, 28), 10)
         loss_fn = F.cross_entropy
     model.train()
-    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    return _training_step(model, opt, loss_fn, *(torch.from_numpy(x), torch.from_numpy(y)))
+
+
+def _training_step(model, opt, loss_fn, X, Y):
+    """One training step (the same code for both frameworks), counting one unit."""
 
     def step():
         opt.zero_grad()
@@ -238,6 +198,18 @@ def _torch(name: str):
         return loss
 
     return step, 1
+
+
+def _chain(x, b, n: int):
+    """A function building ``n`` recorded adds on x, summed (either framework)."""
+
+    def build():
+        y = x
+        for _ in range(n):
+            y = y + b
+        return y.sum()
+
+    return build
 
 
 _PENDING: list[Any] = []
