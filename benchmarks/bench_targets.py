@@ -23,9 +23,9 @@ Workloads (batch 64 unless said otherwise, float32, random data from one seed):
 - ``ising``: ``models.ising_cnn(16)`` (the tutorials' and CLI's Ising CNN) on ±1 spins,
   cross-entropy, Adam(lr=1e-3), 2 threads.
 - ``infer``: LeNet forward at batch 256 under no_grad in eval mode, 2 threads.
-- With 2 threads, ours runs its own two threads (``tg.set_num_threads(2)`` through
-  ``TINYGRAD_CNN_NUM_THREADS``, which keeps BLAS on one thread); ``--own-threads 1`` leaves
-  the threads to BLAS instead.
+- With 2 threads, both frameworks' BLAS may use 2 threads; ours runs no threads of its own
+  (the default of ``tg.set_num_threads``). ``--own-threads 2`` measures ours with its own two
+  threads instead (``TINYGRAD_CNN_NUM_THREADS=2``, which keeps BLAS on one thread).
 - ``engine``: one recorded op and its backward: a chain of 200 adds on (32, 32), then
   ``backward()``, CPU time per op; and ``chain``: ``backward()`` alone of a 10,000-node add
   chain, CPU time per node. One thread.
@@ -267,15 +267,14 @@ def child(framework: str, name: str, steps: int, warmup: int) -> dict:
     return dict(median=statistics.median(samples), best=min(samples), rss=_peak_rss_mib())
 
 
-OWN_THREADS: list[int | None] = [None]  # --own-threads: our thread count, if not the workload's
+OWN_THREADS: list[int] = [1]  # --own-threads: our own thread count (tg.set_num_threads)
 
 
 def _env(threads: int) -> dict[str, str]:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
-    own = OWN_THREADS[0]
-    env["TINYGRAD_CNN_NUM_THREADS"] = str(threads if own is None else min(own, threads))
+    env["TINYGRAD_CNN_NUM_THREADS"] = str(min(OWN_THREADS[0], threads))
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return env
@@ -369,8 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--own-threads",
         type=int,
-        default=None,
-        help="our threads (tg.set_num_threads) instead of the workload's; 1: BLAS's threads only",
+        default=1,
+        help="our own threads (tg.set_num_threads) in the 2-thread workloads; 1 (default): "
+        "BLAS's threads only",
     )
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
