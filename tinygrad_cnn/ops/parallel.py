@@ -8,9 +8,12 @@ thread or several; only how many pieces run at once changes.
 With more than one thread (``set_num_threads(n)`` or the ``TINYGRAD_CNN_NUM_THREADS``
 environment variable, read at the first call), BLAS itself is limited to one thread through
 ``threadpoolctl`` when that is installed: OpenBLAS's own worker threads keep spinning after each
-product and would compete with ours for the cores (measured on a shared 2-core machine: a
-conv GEMM with 2 OpenBLAS threads 34 ms, with 1 thread 15.5 ms, as two halves on our two threads
-13.7 ms). With one thread (the default) nothing is limited and the pieces run in turn.
+product and would compete with ours for the cores. With one thread (the default) nothing is
+limited and the pieces run in turn.
+
+Measured on 2 cores (benchmarks/RESULTS.md, "Threads"): on a busy machine our threads are much
+steadier than OpenBLAS's (whose spinning workers lose the contested core); on a quiet one
+BLAS's own threading is faster for the LeNet step, so it is not the default.
 """
 
 from __future__ import annotations
