@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check tinygrad_cnn viz tests benchmarks tutorials examples
 
 bench: $(STAMP)
-	for b in engine cnn lenet viz; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
+	for b in targets engine cnn lenet viz; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
 
 # the lessons as .ipynb files (generated, git-ignored: edit the .py lessons), run by this
 # environment's Python kernel

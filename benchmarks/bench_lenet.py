@@ -343,7 +343,7 @@ def memory_child(which: str, steps: int) -> dict:
         steps=steps + 3,
     )
     if which == "ours":
-        from tinygrad_cnn.ops.im2col import workspace
+        from tinygrad_cnn.ops.workspace import workspace
 
         result["workspace"] = workspace.cached_bytes / 2**20
         # arrays a steady-state step allocates beyond the recycled buffers above

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 from tinygrad_cnn.ops import conv as conv_ops
-from tinygrad_cnn.ops.im2col import Col2im, Im2col, Workspace, output_size
+from tinygrad_cnn.ops.im2col import Col2im, Im2col, output_size
+from tinygrad_cnn.ops.workspace import Workspace
 from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.cnn_strategies import conv_settings, conv_transpose_settings
 
@@ -171,6 +172,7 @@ def test_im2col_gradients_to_second_order(s, seed):
         stride=s.stride,
         padding=tuple((p, p) for p in s.padding),
         dilation=s.dilation,
+        layout="nchw",
     )
     x = tg.Tensor(rng.standard_normal(s.input_shape), requires_grad=True)
     assert gradgradcheck(lambda x: Im2col.apply(x, **geometry) ** 2, [x])
@@ -424,3 +426,66 @@ def test_workspace_empty_like_keeps_the_memory_order():
     y = Workspace(min_bytes=1).empty_like(x)
     assert y.shape == x.shape
     assert np.argsort([-s for s in y.strides]).tolist() == [1, 0, 2, 3]
+
+
+def test_column_gemm_array_backward_sums_to_broadcast_inputs_like_the_tensor_backward():
+    """The first-order (array) backward and the differentiable (Tensor) one agree, also when
+    the columns are broadcast over the weight's batch (their gradient is summed back)."""
+    from tinygrad_cnn.ops.conv import ColumnGemm
+
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((3, 4, 5))  # (G, M, K)
+    cols = rng.standard_normal((5, 6))  # (K, L), broadcast over G
+    bias = rng.standard_normal((3, 4))
+    g = rng.standard_normal((3, 4, 6))
+    grads = []
+    for create_graph in (False, True):
+        ts = [tg.Tensor(a, requires_grad=True) for a in (w, cols, bias)]
+        out = ColumnGemm.apply(*ts)
+        grads.append(tg.autograd.grad(out, ts, tg.Tensor(g), create_graph=create_graph))
+    expected = (
+        np.matmul(g, cols.T),
+        np.matmul(w.swapaxes(-1, -2), g).sum(axis=0),
+        g.sum(axis=-1),
+    )
+    for (a, b), e in zip(zip(*grads), expected):
+        assert a.shape == b.shape == e.shape
+        np.testing.assert_allclose(a.numpy(), e, rtol=1e-12)
+        np.testing.assert_allclose(b.numpy(), e, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "w_shape, cols_shape",
+    [((64, 288), (288, 4096)), ((2, 8, 36), (36, 20000)), ((16, 9), (64, 9, 4000))],
+)
+def test_column_gemm_split_products_match_one_product(w_shape, cols_shape):
+    """Products large enough to be cut into pieces (ops/parallel.py) give what one product
+    gives, forward and backward, for column, grouped and per-image layouts."""
+    from tinygrad_cnn.ops import parallel
+    from tinygrad_cnn.ops.conv import ColumnGemm, _split_axis
+
+    rng = np.random.default_rng(5)
+    w, cols = rng.standard_normal(w_shape), rng.standard_normal(cols_shape)
+    bias = rng.standard_normal(w_shape[:-1])
+    out_shape = np.broadcast_shapes(w_shape[:-2], cols_shape[:-2]) + (w_shape[-2], cols_shape[-1])
+    assert _split_axis(np, w, cols, np.empty(out_shape)) is not None  # the case splits
+    g = rng.standard_normal(out_shape)
+    ts = [tg.Tensor(a, requires_grad=True) for a in (w, cols, bias)]
+    for threads in (1, 2):
+        parallel.set_num_threads(threads)
+        try:
+            out = ColumnGemm.apply(*ts)
+            grads = tg.autograd.grad(out, ts, tg.Tensor(g))
+        finally:
+            parallel.set_num_threads(1)
+        np.testing.assert_allclose(out.numpy(), w @ cols + bias[..., None], rtol=1e-10)
+        def lead_sum(a, shape):  # sum the leading axes that broadcasting added
+            return a.sum(axis=tuple(range(a.ndim - len(shape)))) if a.ndim > len(shape) else a
+
+        expected = (
+            lead_sum(np.matmul(g, np.swapaxes(cols, -1, -2)), w_shape),
+            lead_sum(np.matmul(np.swapaxes(w, -1, -2), g), cols_shape),
+            lead_sum(g.sum(axis=-1), bias.shape),
+        )
+        for got, e in zip(grads, expected):
+            np.testing.assert_allclose(got.numpy(), e, rtol=1e-10, atol=1e-10)

@@ -89,6 +89,27 @@ def test_a_freed_graph_keeps_its_shape_for_the_visualizer():
     assert all(not p.is_freed for p in model.parameters())
 
 
+def test_stand_ins_a_tensor_the_user_holds_keeps_its_values_one_nobody_holds_is_freed():
+    x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    held = x * 2.0  # the user keeps this one
+    loss = (held.exp() + (held * 3.0).tanh().exp()).sum()  # shared: two ops read `held`
+    loss.backward()
+    np.testing.assert_allclose(held.numpy(), [2.0, 4.0, 6.0])  # still its own values
+    assert not held.is_freed and held.op is not None
+    ops = [t.op for t in tg.autograd.toposort(loss) if t.op is not None]
+    readers = [t for op in ops for t in op.inputs if t.shape == (3,) and t.op is held.op]
+    assert len(readers) == 2 and readers[0] is readers[1]  # one stand-in, however often read
+    assert readers[0] is not held and readers[0].is_freed
+    # an activation only the graph held became its own stand-in: no values anywhere
+    inner = [t for op in ops for t in op.inputs if t.op is not None and t.op.name == "Tanh"]
+    assert inner and all(t.is_freed for t in inner)
+    with pytest.raises(RuntimeError, match="freed"):
+        inner[0].numpy()
+    with pytest.raises(AttributeError):
+        inner[0].grad = tg.ones(3)  # stand-ins are read-only
+    assert sum(op.saved_nbytes for op in ops) == 0
+
+
 def test_deepcopy_and_pickle_of_leaves():
     w = tg.Tensor([1.0, 2.0], requires_grad=True)
     (w * w).sum().backward()

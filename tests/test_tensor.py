@@ -18,6 +18,7 @@ from tinygrad_cnn.testing.strategies import shapes
 
 # the module, not the tg.tensor factory that shadows its name on the package
 tensor_module = importlib.import_module("tinygrad_cnn.tensor")
+function_module = importlib.import_module("tinygrad_cnn.function")
 
 
 # ------------------------------------------------------------------------------ construction
@@ -177,6 +178,13 @@ def test_mixing_devices_is_a_clear_error_naming_both(monkeypatch):
     monkeypatch.setattr(
         tensor_module, "device_of", lambda a: "cuda" if isinstance(a, _FakeGpuArray) else real(a)
     )
+    real_common = backend.common_array_module
+
+    def common(arrays):  # the ops' one-module check, as it answers for a CPU/GPU mix
+        fake = [isinstance(a, _FakeGpuArray) for a in arrays]
+        return None if any(fake) and not all(fake) else real_common(arrays)
+
+    monkeypatch.setattr(function_module, "common_array_module", common)
     cpu = tg.Tensor(np.ones((2, 3)))
 
     def on_fake_gpu(shape):

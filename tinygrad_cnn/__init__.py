@@ -109,6 +109,7 @@ from .indexing import (
     take,
     take_along_dim,
 )
+from .ops.parallel import get_num_threads, set_num_threads
 from .pointwise import (
     abs,
     absolute,
@@ -403,6 +404,8 @@ __all__ = [
     "is_anomaly_check_nan_enabled",
     "toposort",
     "manual_seed",
+    "set_num_threads",
+    "get_num_threads",
     # random number generation: the global generator's state, Generator objects
     "Generator",
     "default_generator",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +29,7 @@ __all__ = [
     "is_grad_enabled",
     "module_scope",
     "current_scope",
+    "records",
     "functional_scope",
     "FunctionScope",
     "toposort",
@@ -99,6 +101,12 @@ def module_scope(module: Any):
         yield
     finally:
         _state.scope = previous
+
+
+def records(*tensors: Any) -> bool:
+    """Would an op on these tensors (None entries ignored) be recorded for backward? The one
+    rule for the array-level fast paths of forward passes: they run only when it is not."""
+    return _state.grad_enabled and any(t is not None and t.requires_grad for t in tensors)
 
 
 def current_scope() -> tuple[Any, ...]:
@@ -241,26 +249,32 @@ def _node(t: Tensor) -> Any:
 
 
 def _node_order(roots: Sequence[Any]) -> list[Any]:
-    """The ops and leaves below ``roots``, each before everything it feeds (iterative DFS
-    over the edges recorded with each op)."""
-    order: list[Any] = []
-    visited: set[int] = set()
-    for root in roots:
-        if id(root) in visited:
+    """The ops and leaves below ``roots``, each before everything it feeds.
+
+    Every op reachable over the edges recorded with each op, sorted by when it was recorded:
+    an op can only read tensors that existed before it, so that order is topological (a walk
+    and a sort in C, cheaper than a depth-first search). Leaves come first, as nothing feeds
+    them."""
+    ops: list[Any] = []
+    leaves: list[Any] = []
+    seen: set[int] = set()
+    stack = [r for r in roots if not (id(r) in seen or seen.add(id(r)))]
+    while stack:
+        node = stack.pop()
+        edges = getattr(node, "edges", None)
+        if edges is None:  # a leaf tensor
+            leaves.append(node)
             continue
-        visited.add(id(root))
-        stack = [(root, iter(getattr(root, "edges", ())))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child is not None and id(child) not in visited:
-                    visited.add(id(child))
-                    stack.append((child, iter(getattr(child, "edges", ()))))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+        ops.append(node)
+        for child in edges:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    ops.sort(key=_SEQ)
+    return leaves + ops
+
+
+_SEQ = operator.attrgetter("_seq")
 
 
 def _apply_hooks(t: Tensor, g: Tensor) -> Tensor:
@@ -319,9 +333,10 @@ def _run(
         roots.append(node)
     found: dict[int, Tensor] = {}
     done: list[Any] = []
+    pop, get = grads.pop, grads.get
     with set_grad_enabled(create_graph):
         for node in reversed(_node_order(roots)):
-            g = grads.pop(id(node), None)
+            g = pop(id(node), None)
             if g is None:
                 continue
             if isinstance(node, Tensor):  # a leaf
@@ -342,35 +357,39 @@ def _run(
                     _accumulate(out, g, create_graph)
             if wanted is not None and id(op) in wanted:
                 found[id(op)] = g
-            if op.freed:
+            if op._saved is None:
                 op.saved  # noqa: B018 -- raises the error that explains retain_graph
             if op._input_versions is not None or op.uses_output:
                 op.check_versions()
             input_grads = op.backward(g)
-            if not isinstance(input_grads, tuple):
+            if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            if len(input_grads) != len(op.inputs):
+            inputs = op.inputs
+            if len(input_grads) != len(inputs):
                 raise RuntimeError(
                     f"{op.name}.backward returned {len(input_grads)} gradients for "
-                    f"{len(op.inputs)} inputs"
+                    f"{len(inputs)} inputs"
                 )
             if anomaly._enabled:
                 anomaly.backward_hook(op, g, input_grads)
-            for edge, parent, pg in zip(op.edges, op.inputs, input_grads):
+            for edge, parent, pg in zip(op.edges, inputs, input_grads):
                 if pg is None or edge is None:
                     continue
-                if pg.shape != parent.shape:
+                a, b = pg._data, parent._data
+                if a.shape != b.shape:
                     raise RuntimeError(
                         f"{op.name}.backward returned a gradient of shape {pg.shape} for an input "
                         f"of shape {parent.shape}"
                     )
-                if pg.dtype != parent.dtype:  # float32 + float64 -> float64: cast back
+                if a.dtype != b.dtype:  # float32 + float64 -> float64: cast back
                     pg = pg.to(parent.dtype)
                 key = id(edge)
-                grads[key] = grads[key] + pg if key in grads else pg
+                before = get(key)
+                grads[key] = pg if before is None else before + pg
             if not retain_graph:
                 op._saved = None  # at once: what it saved is needed by no other op
                 done.append(op)
+    out = parent = pg = input_grads = inputs = node = None  # free sees only the graph's refs
     ghosts: dict[int, Any] = {}
     for op in done:  # inputs only now: an op's output is read by its own backward, later
         op.free(ghosts)

@@ -7,6 +7,7 @@ Where NumPy and CuPy differ (scatter-add, window views, DLPack), the difference 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import sys
@@ -16,6 +17,10 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "common_array_module",
+    "is_host_module",
+    "ignore_float_errors",
+    "index_array_like",
     "DEVICES",
     "device",
     "cuda_device_count",
@@ -88,6 +93,36 @@ def get_array_module(*arrays: Any) -> ModuleType:
             if isinstance(a, cp.ndarray):
                 return cp
     return np
+
+
+def is_host_module(xp: ModuleType) -> bool:
+    """True for NumPy (arrays in host memory, where reading a value costs no device sync and
+    BLAS calls have CPU thresholds), False for CuPy."""
+    return xp is np
+
+
+def ignore_float_errors(xp: ModuleType) -> Any:
+    """A context in which division by zero and invalid operations give inf/NaN silently
+    (NumPy warns by default; CuPy never does)."""
+    return np.errstate(divide="ignore", invalid="ignore") if xp is np else contextlib.nullcontext()
+
+
+def index_array_like(a: Any, idx: np.ndarray) -> Any:
+    """The host index array ``idx`` on the device of ``a``."""
+    xp = get_array_module(a)
+    return idx if xp is np else xp.asarray(idx)
+
+
+def common_array_module(arrays: Any) -> ModuleType | None:
+    """The array module of all of ``arrays`` (an op's inputs), or None when they mix NumPy and
+    CuPy arrays. Without CuPy loaded that is NumPy at once: the common case costs nothing."""
+    cp = _loaded_cupy()
+    if cp is None:
+        return np
+    on_gpu = [isinstance(a, cp.ndarray) for a in arrays]
+    if all(on_gpu):
+        return cp if on_gpu else np
+    return None if any(on_gpu) else np
 
 
 def shares_memory(a: Any, b: Any) -> bool:
@@ -261,7 +296,7 @@ def doubling_scan(ufunc: Any, x: Any, axis: int) -> Any:
         out[later] = ufunc(out[later], out[earlier])  # the right side is read before writing
         width *= 2
     return out
-def masked_select_zero(mask: Any, values: Any) -> Any:
+def masked_select_zero(mask: Any, values: Any, out: Any = None) -> Any:
     """``values`` where the bool ``mask`` holds and 0 elsewhere, also where ``values`` is NaN
     or ±inf (so not just ``values * mask``: NaN·0 is NaN). The fast path below gives −0 for
     a negative value outside the mask (equal to 0 in every comparison).
@@ -275,8 +310,8 @@ def masked_select_zero(mask: Any, values: Any) -> Any:
     zero = values.dtype.type(0)
     if xp is not np:
         return xp.where(mask, values, zero)
-    if np.isfinite(values.sum()):
-        return np.multiply(values, mask, dtype=values.dtype)
+    if np.isfinite(values.sum()):  # ``out`` (optional): where the product goes
+        return np.multiply(values, mask, dtype=values.dtype, out=out)
     return np.where(mask, values, zero)
 
 

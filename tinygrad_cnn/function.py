@@ -7,18 +7,26 @@ per input, written with Tensor operations, so gradients are differentiable again
 
 from __future__ import annotations
 
+import itertools
 import weakref
+from sys import getrefcount
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from . import anomaly, autograd
-from .backend import get_array_module, shares_memory
+from .backend import common_array_module, shares_memory
 
 __all__ = ["Function"]
 
 
 _TENSOR_CLASS: list[type] = []
 _NO_PARAMS: dict[str, Any] = {}  # shared by freed ops without parameters (never written)
+# the reference count that ``Function.free`` sees for an input that only its own inputs tuple
+# holds; measured once by running ``free`` on a probe (the count depends on the interpreter)
+_SOLE_REFS: list[int] = [-1]  # -1: not measured yet; -2: being measured
+_RECORDED = itertools.count()  # numbers recorded ops in order: see autograd._node_order
 
 
 def _load_tensor_class() -> type:
@@ -28,6 +36,21 @@ def _load_tensor_class() -> type:
 
     _TENSOR_CLASS.append(Tensor)
     return Tensor
+
+
+def _calibrate() -> None:
+    """Measure ``_SOLE_REFS``: free a probe op whose one input nothing else references."""
+    Tensor = _TENSOR_CLASS[0] if _TENSOR_CLASS else _load_tensor_class()
+    op = object.__new__(Function)
+    op.params, op.inputs = _NO_PARAMS, (Tensor._make(np.zeros(2)),)
+    op.inputs[0].op = op  # the probe input counts as an op's result
+    _SOLE_REFS[0] = -2
+    try:
+        op.free()
+        seen = _SOLE_REFS[1]
+    finally:
+        del _SOLE_REFS[1:]
+    _SOLE_REFS[0] = seen if seen > 1 else 0  # 0: never in place (an implausible count)
 
 
 class Function:
@@ -53,11 +76,25 @@ class Function:
         if "name" not in cls.__dict__:
             cls.name = cls.__name__
 
+    # slots: an op without attributes of its own has no __dict__ (a kept graph is smaller)
+    __slots__ = (
+        "inputs",
+        "params",
+        "xp",
+        "scope",
+        "_saved",
+        "_output",
+        "edges",
+        "_input_versions",
+        "_output_version",
+        "_seq",
+    )
+
     def __init__(self, inputs: tuple, params: dict[str, Any], xp: ModuleType) -> None:
         self.inputs = inputs
         self.params = params
         self.xp = xp
-        self.scope = autograd.current_scope()
+        self.scope = autograd._state.scope
         self._saved: tuple | None = ()
         self._output: weakref.ref | None = None
         # where each input's gradient goes: its producing op, the leaf itself, or None (no
@@ -66,6 +103,7 @@ class Function:
         self.edges: tuple = ()
         self._input_versions: tuple[int, ...] | None = None
         self._output_version = 0
+        self._seq = -1  # when it was recorded: ops are recorded in a topological order
 
     # -- used by forward ------------------------------------------------------------------
     def save_for_backward(self, *values: Any) -> None:
@@ -95,19 +133,37 @@ class Function:
         for visualisation (inputs become data-less stand-ins with the same shape, op and name;
         parameters and scalar constants stay themselves). A later backward through this op is
         an error, even if it saved nothing: its inputs' gradients would otherwise be
-        accumulated a second time."""
+        accumulated a second time.
+
+        An op's result that nothing but this op holds (the usual activation) becomes its own
+        stand-in in place, with no new object; one that something else still holds (the user,
+        another graph, a view) keeps its values, and the graph gets a new stand-in for it,
+        one per tensor however often used (``ghosts``)."""
         self._saved = None
         self.edges, self._input_versions = (), None  # a freed op is where backward stops
         self._output = None  # backward will not read it again
+        self._seq = -1  # (a small int: no object of its own in a kept graph)
         if not self.params:
             self.params = _NO_PARAMS  # a kept graph should cost as little as it can
-        ghosts = {} if ghosts is None else ghosts  # one stand-in per tensor, however often used
+        ghosts = {} if ghosts is None else ghosts
+        sole = _SOLE_REFS[0]
+        if sole == -1:
+            _calibrate()
+            sole = _SOLE_REFS[0]
         inputs = []
         for t in self.inputs:
-            if not (t.is_freed or t._data.size <= 1 or (t.op is None and t.requires_grad)):
-                if id(t) not in ghosts:  # (t itself kept in the memo: its id stays its own)
-                    ghosts[id(t)] = (t, t._freed_copy())
-                t = ghosts[id(t)][1]
+            refs = getrefcount(t)
+            if sole == -2:
+                _SOLE_REFS.append(refs)  # calibrating
+            if t.is_freed or t._data.size <= 1 or (t.op is None and t.requires_grad):
+                pass  # parameters, freed stand-ins and scalar constants stay themselves
+            elif refs == sole and t.op is not None:
+                t._become_freed()
+            else:
+                memo = ghosts.get(id(t))
+                if memo is None:  # (t itself kept in the memo: its id stays its own)
+                    memo = ghosts[id(t)] = (t, t._freed_copy())
+                t = memo[1]
             inputs.append(t)
         self.inputs = tuple(inputs)
 
@@ -165,16 +221,20 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any):
         Tensor = _TENSOR_CLASS[0] if _TENSOR_CLASS else _load_tensor_class()
-        tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
-        devices = {t.device for t in tensors}
-        if len(devices) > 1:
+        tensors = inputs
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+                break
+        arrays = [t._data for t in tensors]
+        xp = common_array_module(arrays)
+        if xp is None:
             shapes = ", ".join(f"{t.shape} on {t.device}" for t in tensors)
             raise RuntimeError(
-                f"{cls.name}: expected all tensors on one device, got {sorted(devices)} "
-                f"({shapes}); move them with .to(device)"
+                f"{cls.name}: expected all tensors on one device, got "
+                f"{sorted({t.device for t in tensors})} ({shapes}); move them with .to(device)"
             )
-        arrays = [t._data for t in tensors]
-        ctx = cls(tensors, params, get_array_module(*arrays))
+        ctx = cls(tensors, params, xp)
         out = Tensor._make(ctx.forward(*arrays, **params))
         if anomaly._enabled:  # the one cost of anomaly mode when it is off
             anomaly.forward_hook(ctx, tensors, out)
@@ -183,24 +243,34 @@ class Function:
             out._counter = source._counter
             base = source._view[0] if source._view is not None else source
             out._view = (base, base.op)
-        if autograd.is_grad_enabled() and any(t.requires_grad for t in tensors):
-            if out.dtype.kind != "f":
-                return out  # integer/bool results carry no gradient
-            for t in tensors:
-                if t._view is not None and t._view[0].op is not t._view[1] and t.requires_grad:
+        if not autograd._state.grad_enabled:
+            return out
+        edges = []
+        record = False
+        for t in tensors:
+            if t.requires_grad:
+                record = True
+                if t._view is not None and t._view[0].op is not t._view[1]:
+                    if out._data.dtype.kind != "f":
+                        return out
                     raise RuntimeError(
                         f"{cls.name}: an input (shape {t.shape}) is a view of a tensor that was "
                         "modified in place after the view was taken, so its recorded history "
                         "is out of date; take the view again after the in-place change"
                     )
-            ctx.edges = tuple(
-                t.op if t.op is not None else (t if t.requires_grad else None) for t in tensors
-            )
-            if cls.uses_inputs:
-                ctx._input_versions = tuple(t._counter[0] for t in tensors)
-            out.requires_grad = True
-            out.op = ctx
-            ctx.record_output(out)
+                edges.append(t.op if t.op is not None else t)
+            else:
+                edges.append(t.op)  # None for a tensor without history
+        if not record or out._data.dtype.kind != "f":
+            return out  # integer/bool results carry no gradient
+        ctx.edges = tuple(edges)
+        ctx._seq = next(_RECORDED)
+        if cls.uses_inputs:
+            ctx._input_versions = tuple([t._counter[0] for t in tensors])
+        out.requires_grad = True
+        out.op = ctx
+        ctx._output = weakref.ref(out)
+        ctx._output_version = out._counter[0]
         return out
 
     def __repr__(self) -> str:

@@ -15,7 +15,15 @@ import numpy as np
 
 from . import autograd
 from . import return_types as RT
-from .backend import device, device_of, get_array_module, normalize_device, to_device, to_numpy
+from .backend import (
+    device,
+    device_of,
+    get_array_module,
+    is_host_module,
+    normalize_device,
+    to_device,
+    to_numpy,
+)
 from .dtypes import get_default_dtype, result_type
 from .inplace import bump, check_writable, inplace
 from .ops import elementwise as E
@@ -60,7 +68,7 @@ def _as_array(data: Any, dtype: Any) -> Any:
     if isinstance(data, Tensor):
         data = data._data
     xp = get_array_module(data)
-    if xp is np and not isinstance(data, (np.ndarray, np.generic)):
+    if is_host_module(xp) and not isinstance(data, (np.ndarray, np.generic)):
         if isinstance(data, (str, bytes)):
             raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}")
         try:
@@ -441,7 +449,7 @@ class Tensor:
     def _promoted(self, other: Any) -> tuple[Tensor, Tensor]:
         """``self`` and ``other`` as tensors of their common dtype (``tg.result_type``)."""
         if isinstance(other, Tensor):
-            if other.dtype == self.dtype:
+            if other._data.dtype == self._data.dtype:
                 return self, other
             dtype = result_type(self, other)
         elif isinstance(other, (bool, int, float)):
@@ -939,17 +947,10 @@ class Tensor:
         if mode == "constant":
             return M.Pad.apply(self, widths=tuple(widths), value=value)
         if mode == "circular":
-            out = self
-            for axis, (lo, hi) in enumerate(widths):
-                n = self.shape[axis]
+            for (lo, hi), n in zip(widths, self.shape):
                 if lo > n or hi > n:
                     raise ValueError(f"pad: circular padding {pad} is larger than axis of size {n}")
-                if lo or hi:
-                    head = (slice(None),) * axis
-                    parts = [out[head + (slice(n - lo, n),)]] if lo else []
-                    parts += [out] + ([out[head + (slice(0, hi),)]] if hi else [])
-                    out = cat(parts, axis=axis)
-            return out
+            return M.CircularPad.apply(self, widths=tuple(widths))
         raise ValueError(f"pad: mode must be 'constant' or 'circular', got {mode!r}")
 
     def split(self, split_size_or_sections, axis: int = 0, *, dim=None) -> tuple[Tensor, ...]:
@@ -1114,22 +1115,27 @@ class Tensor:
     is_freed = False
 
     def _freed_copy(self) -> Tensor:
-        arr = self._data
-        key = (arr.dtype, arr.shape, "cpu" if type(arr) is np.ndarray else self.device)
-        view = _FREED_VIEWS.get(key)
-        if view is None:  # read-only zeros of the shape, shared: a training loop has few shapes
-            if len(_FREED_VIEWS) > 4096:
-                _FREED_VIEWS.clear()
-            zero = self.xp.zeros((), dtype=self.dtype)
-            view = _FREED_VIEWS[key] = self.xp.broadcast_to(zero, self.shape)
+        """A stand-in for this tensor in a freed graph (this tensor keeps its values)."""
         ghost = object.__new__(_FreedTensor)  # the other slots are class defaults there
         ghost._data, ghost.op, ghost.requires_grad, ghost.name = (
-            view,
+            _freed_view(self._data),
             self.op,
             self.requires_grad,
             self.name,
         )
         return ghost
+
+    def _become_freed(self) -> None:
+        """Turn this tensor itself into its stand-in: for a tensor only a freed graph holds,
+        which is cheaper than a new object and keeps its identity in the graph. Every slot
+        that could keep memory alive is cleared first; the class then makes the rest read-only
+        defaults."""
+        self._data = _freed_view(self._data)
+        self.grad = None
+        self.hooks = ()
+        self._view = None
+        self._counter = _FREED_COUNTER
+        self.__class__ = _FreedTensor
 
     # ---------------------------------------------------------------- reductions with indices
 
@@ -1969,8 +1975,21 @@ class Tensor:
         return "Tensor(" + ", ".join([body] + extras) + ")"
 
 
-_FREED_VIEWS: dict[tuple, Any] = {}  # (dtype, device, shape) -> the array every such ghost shares
+_FREED_VIEWS: dict[tuple, Any] = {}  # (array type, dtype, shape) -> the array such ghosts share
 _FREED_COUNTER = [0]  # ghosts cannot be written to: one shared counter
+
+
+def _freed_view(arr: Any) -> Any:
+    """Read-only zeros of ``arr``'s shape and dtype, shared by every stand-in of that kind (a
+    training loop has few shapes)."""
+    key = (type(arr), arr.dtype, arr.shape)
+    view = _FREED_VIEWS.get(key)
+    if view is None:
+        if len(_FREED_VIEWS) > 4096:
+            _FREED_VIEWS.clear()
+        xp = get_array_module(arr)
+        view = _FREED_VIEWS[key] = xp.broadcast_to(xp.zeros((), dtype=arr.dtype), arr.shape)
+    return view
 
 
 class _FreedTensor(Tensor):

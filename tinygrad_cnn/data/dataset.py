@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import get_array_module, index_array_like
 from ..dtypes import get_default_dtype
 from ..random import Generator, numpy_rng, seed_from, thread_default_rng
 from ..tensor import Tensor
@@ -215,8 +215,7 @@ def _array_source(dataset: Any) -> tuple[tuple[Any, ...], np.ndarray | None] | N
 
 def _index_for(a: Any, idx: np.ndarray) -> Any:
     """An index array on the same device as ``a``."""
-    xp = get_array_module(a)
-    return idx if xp is np else xp.asarray(idx)
+    return index_array_like(a, idx)
 
 
 def random_split(

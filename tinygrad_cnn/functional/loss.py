@@ -6,10 +6,8 @@ import math
 import warnings
 from typing import Any
 
-import numpy as np
-
 from ..autograd import functional_scope
-from ..backend import to_device
+from ..backend import is_host_module, to_device
 from ..ops.loss import BinaryCrossEntropy
 from ..tensor import Tensor, as_tensor, where
 from ._args import _legacy_reduction, _reduce, _tensor
@@ -105,7 +103,7 @@ def _nll(
             f"(expected {(N,) + rest})"
         )
     target = t._data if t.device == logp.device else to_device(t._data, logp.device)
-    if xp is np and target.size:  # range check on the host only: no device sync in the loop
+    if is_host_module(xp) and target.size:  # range check on the host only: no device sync
         valid = target[target != ignore_index]
         if valid.size and (valid.min() < 0 or valid.max() >= C):
             bad = valid[(valid < 0) | (valid >= C)][0]

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..autograd import functional_scope
+from ..autograd import functional_scope, records
 from ..inplace import bump
 from ..ops.norm import BatchNorm, batch_stats
 from ..ops.standardize import Standardize
+from ..ops.workspace import empty_like
 from ..tensor import Tensor
 from ._args import _same_dtype, _tensor
 
@@ -73,6 +74,15 @@ def batch_norm(
         raise RuntimeError(f"{op}: running_mean and running_var are needed in eval mode")
     bshape = (1, C) + (1,) * (x.ndim - 2)
     invstd = 1.0 / xp.sqrt(running_var._data.astype(dtype, copy=False) + eps)
+    if not records(x, weight, bias):  # inference: one output array, written in two passes
+        scale_a = invstd if weight is None else invstd * weight._data
+        shift_a = -running_mean._data.astype(dtype, copy=False) * scale_a
+        if bias is not None:
+            shift_a += bias._data
+        y = empty_like(x._data)
+        xp.multiply(x._data, scale_a.reshape(bshape), out=y)
+        y += shift_a.reshape(bshape)
+        return Tensor(y)
     scale = Tensor(invstd) if weight is None else weight * Tensor(invstd)
     shift = -Tensor(running_mean._data.astype(dtype, copy=False)) * scale
     if bias is not None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import autograd
+from ..backend import is_host_module
 from ..function import Function
 from ..tensor import Tensor
 from .elementwise import broadcast_axes, sum_to
 from .im2col import Col2im, Im2col, output_size, workspace_empty
+from .parallel import run_chunks
 
 __all__ = ["conv2d", "conv_transpose2d", "choose_layout", "ColumnGemm"]
 
@@ -26,12 +28,14 @@ __all__ = ["conv2d", "conv_transpose2d", "choose_layout", "ColumnGemm"]
 # GEMMs below ~2^18 multiply-adds on one thread; above that, every call wakes its threads, and
 # N calls per convolution cost far more than one large call (badly so on a busy machine).
 _BATCHED_MACS = 2**18
+# products of at least this many multiply-adds are cut into pieces (see ops/parallel.py)
+_SPLIT_MACS = 2**22
 
 
 def choose_layout(rows: int, oc: int, spatial: int, xp=np) -> str:
     """``"nchw"`` (a batched GEMM, one per image) when each image's GEMM, (OC × rows) @
     (rows × OH·OW), is small and runs on the CPU; ``"cnhw"`` (one large GEMM) otherwise."""
-    if xp is np and rows * oc * spatial < _BATCHED_MACS:
+    if is_host_module(xp) and rows * oc * spatial < _BATCHED_MACS:
         return "nchw"
     return "cnhw"
 
@@ -51,13 +55,20 @@ class ColumnGemm(Function):
         xp = self.xp
         batch = np.broadcast_shapes(w.shape[:-2], cols.shape[:-2])
         out = workspace_empty(xp, (*batch, w.shape[-2], cols.shape[-1]), w.dtype)
-        xp.matmul(w, cols, out=out)
-        if bias:
-            out += bias[0].reshape(*w.shape[:-1], 1)
+        b = bias[0].reshape(*w.shape[:-1], 1) if bias else None
+        axis = _split_axis(xp, w, cols, out)
+
+        def piece(lo, hi):
+            o = _part(out, axis, lo, hi)
+            xp.matmul(w, _part(cols, axis, lo, hi), out=o)
+            if b is not None:
+                o += b
+
+        run_chunks(piece, 1 if axis is None else out.shape[axis])
         return out
 
     def backward(self, grad_out):
-        if not autograd.is_grad_enabled():
+        if not autograd.is_grad_enabled():  # first order (no graph of the gradient): arrays
             return self._backward_arrays(grad_out)
         w, cols, *bias = self.inputs
         grad_w = sum_to(grad_out @ cols.mT, w.shape) if w.requires_grad else None
@@ -70,20 +81,38 @@ class ColumnGemm(Function):
 
     def _backward_arrays(self, grad_out):
         """The same products on arrays, the large one into a recycled buffer (used when no
-        graph is recorded, i.e. in ordinary training; the result is the same)."""
+        graph is recorded, i.e. in ordinary training; the result is the same), each summed
+        back to its input's shape like the Tensor version (an input broadcast over a batch
+        gets the sum over it)."""
         xp = self.xp
         w, cols, *bias = (t._data for t in self.inputs)
         needs = [t.requires_grad for t in self.inputs]
         g = grad_out._data
         grads = []
-        if needs[0]:
-            grads.append(Tensor(_sum_to_shape(xp.matmul(g, cols.swapaxes(-1, -2)), w.shape)))
+        axis = _split_axis(xp, w, cols, g)
+        n = 1 if axis is None else g.shape[axis]
+        if needs[0]:  # Σ over the pieces of each piece's product, added in piece order
+            parts = run_chunks(
+                lambda lo, hi: _sum_to_shape(
+                    xp.matmul(_part(g, axis, lo, hi), _part(cols, axis, lo, hi).swapaxes(-1, -2)),
+                    w.shape,
+                ),
+                n,
+            )
+            grad_w = parts[0]
+            for part in parts[1:]:
+                grad_w = grad_w + part
+            grads.append(Tensor(grad_w))
         else:
             grads.append(None)
         if needs[1]:
             out = workspace_empty(xp, g.shape[:-2] + cols.shape[-2:], g.dtype)
-            xp.matmul(w.swapaxes(-1, -2), g, out=out)
-            grads.append(Tensor(out))
+            wt = w.swapaxes(-1, -2)
+            run_chunks(
+                lambda lo, hi: xp.matmul(wt, _part(g, axis, lo, hi), out=_part(out, axis, lo, hi)),
+                n,
+            )
+            grads.append(Tensor(_sum_to_shape(out, cols.shape)))
         else:
             grads.append(None)
         if bias:
@@ -92,6 +121,24 @@ class ColumnGemm(Function):
             )
             grads.append(None if b_grad is None else Tensor(b_grad))
         return tuple(grads)
+
+
+def _split_axis(xp, w, cols, out) -> int | None:
+    """The axis of ``cols`` and of the product along which ColumnGemm cuts its products into
+    ``parallel.CHUNKS`` pieces: the batch axis of per-image columns (they have more axes than
+    w), else the columns; None (no split) on a GPU or for a small product. The pieces depend
+    on the shapes only, never on the thread count."""
+    if not is_host_module(xp) or out.size * w.shape[-1] < _SPLIT_MACS:
+        return None
+    axis = 0 if cols.ndim > w.ndim else -1
+    return axis if cols.shape[axis] >= 2 else None
+
+
+def _part(a, axis: int | None, lo: int, hi: int):
+    """Entries lo:hi of ``a`` along ``axis`` (all of ``a`` when axis is None)."""
+    if axis is None:
+        return a
+    return a[lo:hi] if axis == 0 else a[..., lo:hi]
 
 
 def _sum_to_shape(a, shape):

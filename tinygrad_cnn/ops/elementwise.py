@@ -7,8 +7,10 @@ import math
 
 import numpy as np
 
+from .. import autograd
 from ..backend import erf, masked_select_zero, to_device
 from ..function import Function
+from .workspace import empty_like
 
 __all__ = [
     "broadcast_axes",
@@ -52,7 +54,7 @@ def broadcast_axes(big: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, .
 
 def sum_to(grad, shape: tuple[int, ...]):
     """Sum a broadcast gradient back to ``shape`` (differentiable: uses Tensor ops)."""
-    if grad.shape == tuple(shape):
+    if grad._data.shape == shape or grad.shape == tuple(shape):
         return grad
     return grad.sum(axis=broadcast_axes(grad.shape, shape), keepdim=True).reshape(shape)
 
@@ -63,7 +65,8 @@ def mask_grad(grad_out, mask):
     rule). On raw arrays when no graph is being built through ``grad_out`` (first order; see
     ``backend.masked_select_zero`` for the fast path), the ``Where`` primitive otherwise."""
     if not grad_out.requires_grad:
-        return type(grad_out)(masked_select_zero(mask, grad_out._data))
+        g = grad_out._data
+        return type(grad_out)(masked_select_zero(mask, g, out=empty_like(g)))
     return Where.apply(type(grad_out)(mask), grad_out, grad_out.zeros_like())
 
 
@@ -297,17 +300,17 @@ class Sigmoid(Function):
 
 class Relu(Function):
     def forward(self, x):
-        mask = x > 0
-        self.save_for_backward(mask)
+        if autograd.records(*self.inputs):  # the mask is for backward only
+            self.save_for_backward(x > 0)
         # not x * mask: -inf * 0 is NaN and -1 * 0 is -0.0; maximum keeps NaN and is fastest
-        return self.xp.maximum(x, 0)
+        return self.xp.maximum(x, 0, out=empty_like(x))
 
     def backward(self, grad_out):
         return mask_grad(grad_out, self.saved[0])
 
 
 class LeakyRelu(Function):
-    def forward(self, x, *, negative_slope=0.01):
+    def forward(self, x, *, negative_slope):
         slope = self.xp.where(x > 0, 1, negative_slope).astype(x.dtype)
         self.save_for_backward(slope)
         return x * slope
@@ -321,7 +324,7 @@ class Gelu(Function):
 
     uses_inputs = True
 
-    def forward(self, x, *, approximate="none"):
+    def forward(self, x, *, approximate):
         xp = self.xp
         if approximate == "tanh":
             inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
@@ -330,7 +333,7 @@ class Gelu(Function):
 
     def backward(self, grad_out):
         (x,) = self.inputs
-        if self.params.get("approximate", "none") == "tanh":
+        if self.params["approximate"] == "tanh":
             c = math.sqrt(2 / math.pi)
             t = (c * (x + 0.044715 * x**3)).tanh()
             d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
@@ -362,7 +365,7 @@ class Softplus(Function):
 
     uses_inputs = True
 
-    def forward(self, x, *, beta=1.0, threshold=20.0):
+    def forward(self, x, *, beta, threshold):
         xp = self.xp
         z = beta * x
         soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
@@ -370,8 +373,8 @@ class Softplus(Function):
 
     def backward(self, grad_out):
         (x,) = self.inputs
-        z = x * self.params.get("beta", 1.0)
-        linear = (z._data > self.params.get("threshold", 20.0)).astype(x.dtype)
+        z = x * self.params["beta"]
+        linear = (z._data > self.params["threshold"]).astype(x.dtype)
         return grad_out * (z.sigmoid() * (1 - linear) + linear)
 
 

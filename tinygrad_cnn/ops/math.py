@@ -7,11 +7,8 @@ square root that ``std`` uses. Each backward is written with Tensor ops (second 
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 
-import numpy as np
-
-from ..backend import erf, erfinv
+from ..backend import erf, erfinv, ignore_float_errors
 from ..function import Function
 from .elementwise import Where, mask_grad, sum_to
 
@@ -298,8 +295,7 @@ class _Modulo(Function):
         grad_a = sum_to(grad_out, a.shape) if a.requires_grad else None
         grad_b = None
         if b.requires_grad:
-            quiet = np.errstate(divide="ignore", invalid="ignore") if xp is np else nullcontext()
-            with quiet:  # b = 0: the quotient is ±inf or NaN, as in PyTorch
+            with ignore_float_errors(xp):  # b = 0: the quotient is ±inf or NaN, as in PyTorch
                 q = getattr(xp, self._round)(a._data / b._data)
             grad_b = sum_to(grad_out * _constant(grad_out, -q.astype(grad_out.dtype)), b.shape)
         return grad_a, grad_b

@@ -1,11 +1,13 @@
 """Shape and indexing primitives. Each one's backward is another primitive of this file:
-GetItem ↔ IndexAdd, Pad → GetItem, Cat → GetItem, Permute → Permute, Expand → Sum."""
+GetItem ↔ IndexAdd, Pad → GetItem, CircularPad ↔ CircularFold, Cat → GetItem, Permute →
+Permute, Expand → Sum."""
 
 from __future__ import annotations
 
 from ..backend import scatter_add
 from ..function import Function
 from .elementwise import sum_to
+from .workspace import workspace_empty
 
 __all__ = [
     "Reshape",
@@ -15,6 +17,8 @@ __all__ = [
     "IndexAdd",
     "IndexPut",
     "Pad",
+    "CircularPad",
+    "CircularFold",
     "Cat",
     "is_basic_index",
 ]
@@ -116,6 +120,55 @@ class Pad(Function):
             slice(lo, n + lo) for (lo, _), n in zip(self.params["widths"], self.inputs[0].shape)
         )
         return GetItem.apply(grad_out, index=index)
+
+
+class CircularPad(Function):
+    """Periodic padding (a torus): ``widths`` is one (before, after) pair per axis, each at
+    most the axis' length. One output array: the interior copied once, then each axis' borders
+    copied from the opposite side, axis by axis (later axes see earlier axes padded), which is
+    what concatenating wrapped slices gives, without their full-size temporaries."""
+
+    def forward(self, x, *, widths):
+        out = workspace_empty(
+            self.xp, tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths)), x.dtype
+        )
+        inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths))
+        out[inner] = x
+        for axis, (lo, hi) in enumerate(widths):
+            n = x.shape[axis]
+            head, tail = (slice(None),) * axis, inner[axis + 1 :]
+            if lo:  # padded positions [0, lo) hold x[n - lo:], at padded [n, n + lo)
+                out[head + (slice(0, lo),) + tail] = out[head + (slice(n, n + lo),) + tail]
+            if hi:  # [lo + n, lo + n + hi) hold x[:hi], at padded [lo, lo + hi)
+                out[head + (slice(lo + n, lo + n + hi),) + tail] = out[
+                    head + (slice(lo, lo + hi),) + tail
+                ]
+        return out
+
+    def backward(self, grad_out):
+        return CircularFold.apply(grad_out, widths=self.params["widths"])
+
+
+class CircularFold(Function):
+    """The adjoint of ``CircularPad``: each border of a padded array added onto the side it
+    was copied from, then cropped to the interior (axes in reverse order)."""
+
+    def forward(self, g, *, widths):
+        cur = workspace_empty(self.xp, g.shape, g.dtype)
+        cur[...] = g
+        for axis in reversed(range(len(widths))):
+            lo, hi = widths[axis]
+            n = cur.shape[axis] - lo - hi
+            head = (slice(None),) * axis
+            if lo:
+                cur[head + (slice(n, n + lo),)] += cur[head + (slice(0, lo),)]
+            if hi:
+                cur[head + (slice(lo, lo + hi),)] += cur[head + (slice(lo + n, lo + n + hi),)]
+            cur = cur[head + (slice(lo, lo + n),)]
+        return cur
+
+    def backward(self, grad_out):
+        return CircularPad.apply(grad_out, widths=self.params["widths"])
 
 
 class Cat(Function):

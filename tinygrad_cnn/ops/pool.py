@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import autograd
 from ..function import Function
 from ..tensor import Tensor
 from .im2col import (
@@ -86,8 +87,9 @@ def window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=0.0) ->
     return views
 
 
-def max_pool(xp, x, kernel, stride, padding, dilation):
-    """The max-pool forward on arrays: (maxima (N, C, OH, OW), offsets idx (N, C, OH, OW)).
+def max_pool(xp, x, kernel, stride, padding, dilation, offsets: bool = True):
+    """The max-pool forward on arrays: (maxima (N, C, OH, OW), offsets idx (N, C, OH, OW));
+    idx is None when ``offsets`` is false (nothing will go backward: inference).
 
     The maximum is a running ``maximum`` over the offset views (a reshape + ``max`` over two
     strided axes is many times slower in NumPy). The offset is the first one (scan order) equal
@@ -102,6 +104,8 @@ def max_pool(xp, x, kernel, stride, padding, dilation):
         xp.maximum(views[0], views[1], out=out)
     for v in views[2:]:
         xp.maximum(out, v, out=out)
+    if not offsets:
+        return out, None
     idx = xp.zeros(out.shape, dtype=_index_dtype(kernel))
     if len(views) > 1:
         unmatched = views[0] != out
@@ -120,7 +124,9 @@ class MaxPool2d(Function):
     """(N, C, H, W) → (N, C, OH, OW), the maximum of each window (padding counts as −∞)."""
 
     def forward(self, x, *, kernel, stride, padding, dilation):
-        out, idx = max_pool(self.xp, x, kernel, stride, padding, dilation)
+        # the offsets are for backward only: not computed when this op will not be recorded
+        recorded = autograd.records(*self.inputs)
+        out, idx = max_pool(self.xp, x, kernel, stride, padding, dilation, offsets=recorded)
         self.save_for_backward(idx)
         return out
 
@@ -189,7 +195,7 @@ class WindowSum(Function):
     """(N, C, H, W) → (N, C, OH, OW): the sum over each window (zero padding); average
     pooling divides it by the window size."""
 
-    def forward(self, x, *, kernel, stride, padding, dilation=(1, 1)):
+    def forward(self, x, *, kernel, stride, padding, dilation):
         out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
         views = window_views(x, kernel, stride, padding, dilation, out_hw)
         out = workspace_empty(self.xp, views[0].shape, x.dtype)
@@ -203,7 +209,7 @@ class WindowSum(Function):
         N, C, H, W = self.inputs[0].shape
         KH, KW = p["kernel"]
         OH, OW = grad_out.shape[2:]
-        dilation = p.get("dilation", (1, 1))
+        dilation = p["dilation"]
         if _tiles(p["kernel"], p["stride"], p["padding"], dilation):
             # every input position in a tile gets its window's gradient: broadcast, no loop
             g = grad_out.reshape(N, C, OH, 1, OW, 1).expand(N, C, OH, KH, OW, KW)

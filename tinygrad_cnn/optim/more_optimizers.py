@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import autograd
 from ..inplace import bump
+from ..ops.workspace import empty_like
 from ..tensor import Tensor
 from .optimizers import Optimizer, _check, _check_betas
 
@@ -106,12 +107,22 @@ class Adadelta(Optimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p._data
         v, u = state["square_avg"], state["acc_delta"]
+        # the same arithmetic as v += (1 − ρ)·g², δ = √(u + ε)/√(v + ε)·g, u += (1 − ρ)·δ²,
+        # p −= lr·δ, in two recycled scratch arrays instead of a new array per operation
+        tmp, delta = empty_like(g), empty_like(g)
         v *= rho
-        v += (1.0 - rho) * (g * g)
-        delta = xp.sqrt(u + eps) / xp.sqrt(v + eps) * g
+        tmp = xp.multiply(g, g, out=tmp)
+        tmp *= 1.0 - rho
+        v += tmp
+        delta = xp.sqrt(xp.add(u, eps, out=delta), out=delta)
+        delta /= xp.sqrt(xp.add(v, eps, out=tmp), out=tmp)
+        delta *= g
         u *= rho
-        u += (1.0 - rho) * (delta * delta)
-        p._data -= group["lr"] * delta
+        tmp = xp.multiply(delta, delta, out=tmp)
+        tmp *= 1.0 - rho
+        u += tmp
+        delta *= group["lr"]
+        p._data -= delta
 
 
 class _AdamFamily(Optimizer):

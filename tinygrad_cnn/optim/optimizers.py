@@ -18,6 +18,7 @@ import numpy as np
 from .. import autograd
 from ..backend import get_array_module, to_device, to_numpy
 from ..inplace import bump
+from ..ops.workspace import empty_like
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]
@@ -220,6 +221,11 @@ def _check(name: str, **values: float) -> dict[str, float]:
     return values
 
 
+def xp_multiply(g: Any, factor: float) -> Any:
+    """``factor·g`` in a recycled scratch array (the update's one temporary)."""
+    return get_array_module(g).multiply(g, factor, out=empty_like(g))
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional momentum (PyTorch's form):
 
@@ -262,7 +268,7 @@ class SGD(Optimizer):
                 dampening = group["dampening"]
                 buf += g if dampening == 0 else (1.0 - dampening) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        p._data -= lr * g
+        p._data -= xp_multiply(g, lr)
 
 
 class Adam(Optimizer):
@@ -322,14 +328,17 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        tmp = empty_like(g)  # one recycled scratch array for the whole update
         m *= beta1
-        m += (1.0 - beta1) * g
+        m += xp.multiply(g, 1.0 - beta1, out=tmp)
         v *= beta2
-        v += (1.0 - beta2) * (g * g)
+        tmp = xp.multiply(g, g, out=tmp)
+        tmp *= 1.0 - beta2
+        v += tmp
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         step_size = lr / (1.0 - beta1**t)
-        denom = xp.sqrt(v)
+        denom = xp.sqrt(v, out=tmp)
         denom /= math.sqrt(1.0 - beta2**t)
         denom += eps
         denom = xp.divide(m, denom, out=denom)  # reuse the buffer: m / denom
