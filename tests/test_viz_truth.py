@@ -6,6 +6,7 @@ to trigger it and one built not to). Snapshots: tests/snapshots/viz_truth_*.txt
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from test_viz import assert_fits, assert_snapshot, check_dot, plain_console, terminal_text
@@ -29,13 +30,30 @@ def lenet_loss(backward: bool = True):
     return loss
 
 
+# a bias right before batch norm has a gradient that is zero but for round-off, whose digits
+# depend on the BLAS build and its threads: the snapshots hold a placeholder for it
+_ROUND_OFF = (  # the terminal puts the note before the norm, the DOT label after it
+    re.compile(r"(redundant before BatchNorm2d[^\n]*?‖grad‖ )([0-9.e+-]+)()"),
+    re.compile(r"(‖grad‖ )([0-9.e+-]+)(\\n· redundant before BatchNorm2d)"),
+)
+
+
+def _mask_round_off(text: str) -> str:
+    for pattern in _ROUND_OFF:
+        for value in pattern.findall(text):
+            assert float(value[1]) < 1e-5, value  # it must still be round-off
+        text = pattern.sub(r"\1<round-off>\3", text)
+    return text
+
+
 def test_lenet_snapshots_depths_0_1_2():
     loss = lenet_loss()
     for depth in (0, 1, 2):
         text = terminal_text(loss, depth=depth)
         assert_fits(text, 80)
-        assert_snapshot(f"truth_lenet_term_depth{depth}", text)
-        assert_snapshot(f"truth_lenet_dot_depth{depth}", check_dot(viz.to_dot(loss, depth=depth)))
+        assert_snapshot(f"truth_lenet_term_depth{depth}", _mask_round_off(text))
+        dot = check_dot(viz.to_dot(loss, depth=depth))
+        assert_snapshot(f"truth_lenet_dot_depth{depth}", _mask_round_off(dot))
 
 
 def test_lenet_real_input_and_labelled_leaves():
