@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import functional as F
 from ..functional import group_conv as G
 from ..tensor import Tensor
-from .layers import _add_weight_and_bias, _int, _pair, _reset_weight_and_bias
+from .layers import _add_weight_and_bias, _int, _mode_pad_2d, _pair, _reset_weight_and_bias
 from .module import Module
 
 __all__ = ["P4ConvZ2", "P4ConvP4", "P4MConvZ2", "P4MConvP4M", "GroupMaxPool", "GroupAvgPool"]
@@ -75,14 +74,6 @@ class _GroupConv(Module):
     def reset_parameters(self) -> None:
         _reset_weight_and_bias(self.weight, self.bias)
 
-    def _pads(self) -> int:
-        """The padding on each side, for ``padding_mode`` (``padding`` is symmetric)."""
-        if self.padding == "valid":
-            return 0
-        if self.padding == "same":
-            return self.dilation[0] * (self.kernel_size[0] - 1) // 2
-        return self.padding[0]
-
     def forward(self, x: Tensor) -> Tensor:
         ndim = 4 if self._lifting else 5
         shape = "(N, C, H, W)" if self._lifting else f"(N, C, {self._group_size}, H, W)"
@@ -94,9 +85,7 @@ class _GroupConv(Module):
             )
         padding: Any = self.padding
         if self.padding_mode != "zeros":
-            p = self._pads()
-            if p:
-                x = F.pad(x, [p, p, p, p], mode=self.padding_mode)  # pads the last two axes
+            x = _mode_pad_2d(x, self.padding, self.kernel_size, self.dilation, self.padding_mode)
             padding = 0
         return self._conv(x, self.weight, self.bias, self.stride, padding, self.dilation)
 

@@ -260,28 +260,36 @@ class Conv2d(_ConvNd):
         self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", "Conv2d")
         self.padding_mode = padding_mode
 
-    def _mode_pad(self, x: Tensor) -> Tensor:
-        """The ``padding_mode`` padding, (left, right, top, bottom), done by ``F.pad``."""
-        if self.padding == "valid":
-            return x
-        if self.padding == "same":
-            pads = []
-            for k, d in zip(reversed(self.kernel_size), reversed(self.dilation), strict=True):
-                total = d * (k - 1)
-                pads += [total // 2, total - total // 2]
-        else:
-            ph, pw = self.padding
-            pads = [pw, pw, ph, ph]
-        return F.pad(x, pads, mode=self.padding_mode) if any(pads) else x
-
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
         if self.padding_mode != "zeros":
-            x = self._mode_pad(x)
+            x = _mode_pad_2d(x, self.padding, self.kernel_size, self.dilation, self.padding_mode)
             padding: Any = 0
         else:
             padding = self.padding
         return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+def _mode_pad_2d(
+    x: Tensor,
+    padding: tuple[int, int] | str,
+    kernel_size: tuple[int, int],
+    dilation: tuple[int, int],
+    mode: str,
+) -> Tensor:
+    """A 2-D layer's ``padding_mode`` padding of the last two axes, (left, right, top,
+    bottom), done by ``F.pad`` so that the convolution itself pads nothing."""
+    if padding == "valid":
+        return x
+    if padding == "same":
+        pads = []
+        for k, d in zip(reversed(kernel_size), reversed(dilation), strict=True):
+            total = d * (k - 1)
+            pads += [total // 2, total - total // 2]
+    else:
+        ph, pw = padding
+        pads = [pw, pw, ph, ph]
+    return F.pad(x, pads, mode=mode) if any(pads) else x
 
 
 class ConvTranspose2d(_ConvNd):
