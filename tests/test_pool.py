@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
@@ -144,6 +144,52 @@ def test_scatter_and_gather_are_adjoint():
     scattered = PoolScatter.apply(tg.Tensor(g), idx, shape=x.shape, **geometry).numpy()
     gathered = PoolGather.apply(tg.Tensor(x), idx, **geometry).numpy()
     np.testing.assert_allclose(np.sum(scattered * x), np.sum(g * gathered), rtol=1e-12)
+
+
+def channel_major(x: np.ndarray) -> np.ndarray:
+    """x (N, C, H, W) stored as (C, N, H, W), as a "cnhw" convolution returns its output."""
+    return np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1)
+
+
+@pytest.mark.parametrize("pool", ["max", "avg"])
+@given(pool_settings().flatmap(lambda s: st.tuples(st.just(s), tie_free_images(s.input_shape))))
+def test_channel_major_input_pools_as_stored_and_keeps_its_order(pool, case):
+    """A channel-major input gives the same values and gradients as a C-ordered one, and its
+    result and its gradient keep the channel-major order (so a convolution's backward reshape
+    reads the gradient without a copy)."""
+    s, x = case
+    assume(pool == "max" or s.dilation == (1, 1))  # average pooling has no dilation
+    kwargs = s.max_kwargs if pool == "max" else s.avg_kwargs
+    fn = F.max_pool2d if pool == "max" else F.avg_pool2d
+    g = np.random.default_rng(0).standard_normal((s.N, s.C, *s.output_hw))
+    results = []
+    for data in (x, channel_major(x)):
+        t = tg.Tensor(data, requires_grad=True)
+        y = t * 1.0  # keeps the memory order; its hook sees the pool's input gradient as made
+        seen = []
+        y.register_hook(seen.append)
+        out = fn(y, **kwargs)
+        out.backward(tg.Tensor(g))
+        results.append((out, t.grad, seen[0]))
+    (out, grad, _), (out_cm, grad_cm, pool_grad_cm) = results
+    np.testing.assert_array_equal(out_cm.numpy(), out.numpy())
+    np.testing.assert_array_equal(grad_cm.numpy(), grad.numpy())
+    if s.N > 1 and s.C > 1:  # with a unit axis both orders are the same
+        assert channels_outermost(out_cm._data)
+        if pool == "max":
+            assert channels_outermost(pool_grad_cm._data)
+
+
+def channels_outermost(a: np.ndarray) -> bool:
+    return a.strides[1] > a.strides[0]
+
+
+@given(pool_settings().flatmap(lambda s: st.tuples(st.just(s), tie_free_images(s.input_shape))))
+def test_channel_major_max_pool_gradients_to_second_order(case):
+    s, x = case
+    x = tg.Tensor(channel_major(x), requires_grad=True)
+    assert gradcheck(lambda x: F.max_pool2d(x, **s.max_kwargs), [x])
+    assert gradgradcheck(lambda x: F.max_pool2d(x, **s.max_kwargs) ** 2, [x])
 
 
 # ----------------------------------------------------------------------------- average pool

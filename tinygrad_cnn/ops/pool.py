@@ -12,6 +12,10 @@ as im2col does. When the windows tile the input (stride = kernel, no padding or 
 slices come from a reshape of the input itself — no padded copy — and the scatter writes each
 input position exactly once.
 
+An input stored channel-major (a (N, C, H, W) view of (C, N, H, W) memory, as a "cnhw"
+convolution returns it) is pooled as stored, and the results keep that order: the gradient
+then reaches the convolution in the order its reshape reads without a copy.
+
 Geometry parameters are those of ``ops.im2col`` (pairs; padding ((top, bottom), (left, right))).
 """
 
@@ -60,6 +64,11 @@ def _tiles(kernel, stride, padding, dilation) -> bool:
     )
 
 
+def channel_major(a) -> bool:
+    """True when the (N, C, H, W) array ``a`` is a view of C-contiguous (C, N, H, W) memory."""
+    return a.ndim == 4 and not a.flags.c_contiguous and a.swapaxes(0, 1).flags.c_contiguous
+
+
 def _index_dtype(kernel):
     return np.uint8 if kernel[0] * kernel[1] <= 255 else np.int32
 
@@ -95,6 +104,9 @@ def max_pool(xp, x, kernel, stride, padding, dilation, offsets: bool = True):
     strided axes is many times slower in NumPy). The offset is the first one (scan order) equal
     to the maximum: idx = Σ_k [no offset ≤ k matched], counted with boolean ops only. A window
     holding NaN has the maximum NaN and points at its last NaN (PyTorch's rule)."""
+    if channel_major(x):  # pooled as stored; both results keep the order
+        out, idx = max_pool(xp, x.swapaxes(0, 1), kernel, stride, padding, dilation, offsets)
+        return out.swapaxes(0, 1), None if idx is None else idx.swapaxes(0, 1)
     out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
     views = window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=-np.inf)
     out = workspace_empty(xp, views[0].shape, x.dtype)
@@ -145,33 +157,43 @@ class PoolScatter(Function):
     positions of its window instead of 0 there — training has diverged by then anyway."""
 
     def forward(self, g, idx, *, shape, kernel, stride, padding, dilation):
-        xp = self.xp
-        N, C, H, W = shape
-        KH, KW = kernel
-        OH, OW = g.shape[2:]
-        if _tiles(kernel, stride, padding, dilation):
-            # every covered input is in exactly one window: write each offset's slice once
-            tiles = workspace_empty(xp, (N, C, OH, KH, OW, KW), g.dtype)
-            for i in range(KH):
-                for j in range(KW):
-                    xp.multiply(g, idx == i * KW + j, out=tiles[:, :, :, i, :, j])
-            tiles = tiles.reshape(N, C, OH * KH, OW * KW)
-            if (OH * KH, OW * KW) == (H, W):
-                return tiles
-            out = workspace_zeros(xp, shape, g.dtype)
-            out[:, :, : OH * KH, : OW * KW] = tiles
-            return out
-        (pt, pb), (pl, pr) = padding
-        buf = workspace_zeros(xp, (N, C, H + pt + pb, W + pl + pr), g.dtype)
-        for i in range(KH):
-            for j in range(KW):
-                rows, cols = window_slices(i, j, stride, dilation, (OH, OW))
-                buf[:, :, rows, cols] += g * (idx == i * KW + j)
-        return buf[:, :, pt : pt + H, pl : pl + W]
+        return _scatter(self.xp, g, idx, shape, kernel, stride, padding, dilation)
 
     def backward(self, grad_out):
         idx = self.inputs[1]
         return PoolGather.apply(grad_out, idx, **_geometry(self.params)), None
+
+
+def _scatter(xp, g, idx, shape, kernel, stride, padding, dilation):
+    """PoolScatter's forward on arrays; the result has the memory order of ``idx`` (that of
+    the pooled input)."""
+    if channel_major(idx):
+        swapped = (shape[1], shape[0], *shape[2:])
+        geometry = (kernel, stride, padding, dilation)
+        g = xp.ascontiguousarray(g.swapaxes(0, 1))  # one copy of g: strided reads cost more
+        return _scatter(xp, g, idx.swapaxes(0, 1), swapped, *geometry).swapaxes(0, 1)
+    N, C, H, W = shape
+    KH, KW = kernel
+    OH, OW = g.shape[2:]
+    if _tiles(kernel, stride, padding, dilation):
+        # every covered input is in exactly one window: write each offset's slice once
+        tiles = workspace_empty(xp, (N, C, OH, KH, OW, KW), g.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                xp.multiply(g, idx == i * KW + j, out=tiles[:, :, :, i, :, j])
+        tiles = tiles.reshape(N, C, OH * KH, OW * KW)
+        if (OH * KH, OW * KW) == (H, W):
+            return tiles
+        out = workspace_zeros(xp, shape, g.dtype)
+        out[:, :, : OH * KH, : OW * KW] = tiles
+        return out
+    (pt, pb), (pl, pr) = padding
+    buf = workspace_zeros(xp, (N, C, H + pt + pb, W + pl + pr), g.dtype)
+    for i in range(KH):
+        for j in range(KW):
+            rows, cols = window_slices(i, j, stride, dilation, (OH, OW))
+            buf[:, :, rows, cols] += g * (idx == i * KW + j)
+    return buf[:, :, pt : pt + H, pl : pl + W]
 
 
 class PoolGather(Function):
@@ -196,6 +218,10 @@ class WindowSum(Function):
     pooling divides it by the window size."""
 
     def forward(self, x, *, kernel, stride, padding, dilation):
+        if channel_major(x):  # summed as stored; the result keeps the order
+            return self.forward(
+                x.swapaxes(0, 1), kernel=kernel, stride=stride, padding=padding, dilation=dilation
+            ).swapaxes(0, 1)
         out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
         views = window_views(x, kernel, stride, padding, dilation, out_hw)
         out = workspace_empty(self.xp, views[0].shape, x.dtype)
