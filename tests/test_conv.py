@@ -65,13 +65,13 @@ def test_conv2d_matches_direct_loop(s, seed, bias):
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-10)
 
 
-@given(conv_settings(), seeds)
-def test_both_column_layouts_agree(s, seed):
+@given(conv_settings(), seeds, st.sampled_from(["cnhw", "chwn"]))
+def test_the_column_layouts_agree(s, seed, layout):
     x, w, b = _arrays(s, seed)
     pads = tuple((p, p) for p in s.padding)
     args = (tg.Tensor(x), tg.Tensor(w), tg.Tensor(b), s.stride, pads, s.dilation, s.groups)
     a = conv_ops.conv2d(*args, layout="nchw").numpy()
-    c = conv_ops.conv2d(*args, layout="cnhw").numpy()
+    c = conv_ops.conv2d(*args, layout=layout).numpy()
     np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
 
 
@@ -145,7 +145,7 @@ def test_circular_conv_commutes_with_translations(seed, dy, dx):
 
 
 # ----------------------------------------------------------------------------- primitives
-@given(conv_settings(), seeds, st.sampled_from(["nchw", "cnhw"]))
+@given(conv_settings(), seeds, st.sampled_from(["nchw", "cnhw", "chwn"]))
 def test_im2col_and_col2im_are_adjoint(s, seed, layout):
     """⟨im2col x, c⟩ = ⟨x, col2im c⟩ for every geometry (so each is the other's gradient)."""
     rng = np.random.default_rng(seed)
@@ -179,7 +179,7 @@ def test_im2col_gradients_to_second_order(s, seed):
 
 
 # ----------------------------------------------------------------------------- gradients
-layouts = st.sampled_from([None, "nchw", "cnhw"])  # None: the one F.conv2d picks
+layouts = st.sampled_from([None, "nchw", "cnhw", "chwn"])  # None: the one F.conv2d picks
 
 
 def _conv(s, layout):
@@ -204,22 +204,22 @@ def test_conv2d_gradgradcheck(s, seed, layout):
 
 
 def test_conv2d_gradgradcheck_single_gemm_layout():
-    """Large per-image GEMMs select the single-GEMM layout: check it to second order too."""
+    """The single-GEMM layouts (with a stride), to second order."""
     rng = np.random.default_rng(3)
     x = tg.Tensor(rng.standard_normal((2, 5, 4, 4)), requires_grad=True)
     w = tg.Tensor(rng.standard_normal((2, 5, 3, 3)), requires_grad=True)
-    assert conv_ops.choose_layout(5 * 9, 2, 4) == "nchw"  # what F.conv2d picks here
-    assert conv_ops.choose_layout(32 * 9, 64, 14 * 14) == "cnhw"  # the LeNet's second conv
-    assert conv_ops.choose_layout(1 * 9, 32, 28 * 28) == "nchw"  # and its first
+    assert conv_ops.choose_layout() == "chwn"  # what F.conv2d picks on the CPU
     pads = ((1, 1), (1, 1))
 
-    def conv(x, w):
-        return conv_ops.conv2d(x, w, None, (2, 2), pads, (1, 1), 1, layout="cnhw")
+    for layout in ("cnhw", "chwn"):
 
-    assert gradgradcheck(conv, [x, w])
+        def conv(x, w, layout=layout):
+            return conv_ops.conv2d(x, w, None, (2, 2), pads, (1, 1), 1, layout=layout)
+
+        assert gradgradcheck(conv, [x, w])
 
 
-@given(conv_settings(), seeds, st.sampled_from(["nchw", "cnhw"]))
+@given(conv_settings(), seeds, st.sampled_from(["nchw", "cnhw", "chwn"]))
 def test_array_backward_equals_the_differentiable_one(s, seed, layout):
     """ColumnGemm computes first-order gradients on arrays (no graph recorded) and with Tensor
     ops under create_graph=True: both must agree."""
@@ -479,6 +479,7 @@ def test_column_gemm_split_products_match_one_product(w_shape, cols_shape):
         finally:
             parallel.set_num_threads(1)
         np.testing.assert_allclose(out.numpy(), w @ cols + bias[..., None], rtol=1e-10)
+
         def lead_sum(a, shape):  # sum the leading axes that broadcasting added
             return a.sum(axis=tuple(range(a.ndim - len(shape)))) if a.ndim > len(shape) else a
 

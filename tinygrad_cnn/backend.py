@@ -296,6 +296,8 @@ def doubling_scan(ufunc: Any, x: Any, axis: int) -> Any:
         out[later] = ufunc(out[later], out[earlier])  # the right side is read before writing
         width *= 2
     return out
+
+
 def masked_select_zero(mask: Any, values: Any, out: Any = None) -> Any:
     """``values`` where the bool ``mask`` holds and 0 elsewhere, also where ``values`` is NaN
     or ±inf (so not just ``values * mask``: NaN·0 is NaN). The fast path below gives −0 for

@@ -1307,6 +1307,7 @@ class Tensor:
         if self.ndim == 0:
             return Tensor(xp.zeros((), dtype=np.int64))
         return Tensor(pick(self._data, axis=d, keepdims=keepdim).astype(np.int64))
+
     # ---------------------------------------------------------------- pointwise and conversions
 
     def _floating(self) -> Tensor:
@@ -1632,6 +1633,7 @@ class Tensor:
             data = data._data
         arr = self.xp.array(data, dtype=self.dtype if dtype is None else np.dtype(dtype))
         return Tensor(arr, device=device, requires_grad=requires_grad)
+
     # ---------------------------------------------------------------- indexing by index and mask
 
     def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
@@ -2017,6 +2019,8 @@ def _rebuild(cls: type, array: np.ndarray, requires_grad: bool, device: str) -> 
     t = cls._make(to_device(array, device))
     t.requires_grad = requires_grad
     return t
+
+
 _TYPE_NAMES = {
     "float16": "HalfTensor",
     "float32": "FloatTensor",

@@ -17,14 +17,27 @@ Geometry, shared by all window ops (``kernel``, ``stride``, ``dilation`` are (h,
 Column layouts (``layout``):
 
     "nchw"  (N, C, KH, KW, OH, OW)  — batched GEMM per image; best for few input channels
-    "cnhw"  (C, KH, KW, N, OH, OW)  — one large GEMM over all images; best for many channels
+    "cnhw"  (C, KH, KW, N, OH, OW)  — one large GEMM over all images (the GPU's)
+    "chwn"  (C, KH, KW, OH, OW, N)  — one large GEMM, the batch innermost (the CPU's)
+
+In "chwn" every slice an offset moves is a run of OW·N contiguous values instead of OW, so
+NumPy's copies and adds run 2–3× faster on small images (a 14×14 col2im: 2.5 → 1.0 ms); the
+convolution's output keeps that order, and so do the elementwise ops and pooling after it.
 """
 
 from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .workspace import Workspace, empty_like, workspace, workspace_empty, workspace_zeros
+from .workspace import (
+    Workspace,
+    axis_order,
+    empty_like,
+    empty_ordered,
+    workspace,
+    workspace_empty,
+    workspace_zeros,
+)
 
 __all__ = [
     "Im2col",
@@ -32,11 +45,15 @@ __all__ = [
     "Workspace",  # re-exported from .workspace, where they live
     "workspace",
     "empty_like",
+    "empty_ordered",
     "workspace_empty",
     "workspace_zeros",
     "output_size",
     "window_slices",
     "padded_input",
+    "input_layout",
+    "columns_hw",
+    "LAYOUT_AXES",
 ]
 
 
@@ -74,23 +91,46 @@ def window_slices(i: int, j: int, stride, dilation, out_hw) -> tuple[slice, slic
     )
 
 
+# each layout's axes of the (N, C, H, W) input, outermost first
+LAYOUT_AXES = {"nchw": (0, 1, 2, 3), "cnhw": (1, 0, 2, 3), "chwn": (1, 2, 3, 0)}
+
+
 def padded_input(x, padding, layout: str, value: float = 0.0):
-    """The input as (N, C, Hp, Wp) (``"nchw"``) or (C, N, Hp, Wp) (``"cnhw"``), padded with
-    ``value``. Without padding this is a view; otherwise one copy, borders filled only."""
+    """The input (N, C, H, W) with its axes in ``layout``'s order — (N, C, Hp, Wp), (C, N, Hp,
+    Wp) or (C, Hp, Wp, N) — padded with ``value``. Without padding this is a view (for
+    ``"chwn"``, unless x is stored that way, a copy); otherwise one copy, borders filled only."""
     xp_ = get_array_module(x)
-    src = x.transpose(1, 0, 2, 3) if layout == "cnhw" else x
+    axes = LAYOUT_AXES[layout]
+    src = x.transpose(axes)
     (pt, pb), (pl, pr) = padding
     if not (pt or pb or pl or pr):
-        return src
-    A, B, H, W = src.shape
-    buf = workspace_empty(xp_, (A, B, H + pt + pb, W + pl + pr), x.dtype)
+        if layout != "chwn" or input_layout(x) == "chwn":
+            return src
+        # one transposing copy: every window slice then reads runs of W·N values
+        out = workspace_empty(xp_, src.shape, x.dtype)
+        out[...] = src
+        return out
+    h = axes.index(2)  # the height axis of src; the width axis follows it
+    N, C, H, W = x.shape
+    shape = list(src.shape)
+    shape[h], shape[h + 1] = H + pt + pb, W + pl + pr
+    buf = workspace_empty(xp_, tuple(shape), x.dtype)
+    lead = (slice(None),) * h
+    rows = slice(pt, pt + H)
     # fill the four borders, then copy the interior: every element is written once
-    buf[:, :, :pt] = value
-    buf[:, :, pt + H :] = value
-    buf[:, :, pt : pt + H, :pl] = value
-    buf[:, :, pt : pt + H, pl + W :] = value
-    buf[:, :, pt : pt + H, pl : pl + W] = src
+    buf[lead + (slice(0, pt),)] = value
+    buf[lead + (slice(pt + H, None),)] = value
+    buf[lead + (rows, slice(0, pl))] = value
+    buf[lead + (rows, slice(pl + W, None))] = value
+    buf[lead + (rows, slice(pl, pl + W))] = src
     return buf
+
+
+def input_layout(x) -> str:
+    """The layout whose axis order is x's memory order (``"nchw"`` for any other), so that
+    ``padded_input(x, padding, input_layout(x))`` copies without transposing."""
+    order = tuple(axis_order(x))
+    return next((name for name, axes in LAYOUT_AXES.items() if axes == order), "nchw")
 
 
 def _out_hw(shape_hw, kernel, stride, padding, dilation) -> tuple[int, int]:
@@ -98,6 +138,11 @@ def _out_hw(shape_hw, kernel, stride, padding, dilation) -> tuple[int, int]:
         output_size(n, k, s, p, d)
         for n, k, s, p, d in zip(shape_hw, kernel, stride, padding, dilation, strict=True)
     )
+
+
+def columns_hw(shape, layout: str) -> tuple[int, int]:
+    """(OH, OW) of a column array of ``shape`` in ``layout``."""
+    return tuple(shape[3:5]) if layout == "chwn" else tuple(shape[4:])
 
 
 class Im2col(Function):
@@ -111,7 +156,13 @@ class Im2col(Function):
         KH, KW = kernel
         OH, OW = out_hw or _out_hw((H, W), kernel, stride, padding, dilation)
         src = padded_input(x, padding, layout)  # (N, C, Hp, Wp) or (C, N, Hp, Wp)
-        if layout == "cnhw":
+        if layout == "chwn":
+            cols = workspace_empty(self.xp, (C, KH, KW, OH, OW, N), x.dtype)
+            for i in range(KH):
+                for j in range(KW):
+                    rows, cs = window_slices(i, j, stride, dilation, (OH, OW))
+                    cols[:, i, j] = src[:, rows, cs]
+        elif layout == "cnhw":
             cols = workspace_empty(self.xp, (C, KH, KW, N, OH, OW), x.dtype)
             for i in range(KH):
                 for j in range(KW):
@@ -147,6 +198,14 @@ class Col2im(Function):
         N, C, H, W = shape
         KH, KW = kernel
         (pt, pb), (pl, pr) = padding
+        if layout == "chwn":
+            OH, OW = cols.shape[3:5]
+            buf = workspace_zeros(self.xp, (C, H + pt + pb, W + pl + pr, N), cols.dtype)
+            for i in range(KH):
+                for j in range(KW):
+                    rows, cs = window_slices(i, j, stride, dilation, (OH, OW))
+                    buf[:, rows, cs] += cols[:, i, j]
+            return buf[:, pt : pt + H, pl : pl + W].transpose(3, 0, 1, 2)
         if layout == "cnhw":
             OH, OW = cols.shape[4:]
             buf = workspace_zeros(self.xp, (C, N, H + pt + pb, W + pl + pr), cols.dtype)
@@ -172,5 +231,5 @@ class Col2im(Function):
             padding=p["padding"],
             dilation=p["dilation"],
             layout=p["layout"],
-            out_hw=tuple(self.inputs[0].shape[4:]),
+            out_hw=columns_hw(self.inputs[0].shape, p["layout"]),
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..backend import scatter_add
 from ..function import Function
 from .elementwise import sum_to
-from .workspace import workspace_empty
+from .workspace import empty_like, empty_ordered
 
 __all__ = [
     "Reshape",
@@ -129,9 +129,8 @@ class CircularPad(Function):
     what concatenating wrapped slices gives, without their full-size temporaries."""
 
     def forward(self, x, *, widths):
-        out = workspace_empty(
-            self.xp, tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths)), x.dtype
-        )
+        padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths))
+        out = empty_ordered(x, padded, x.dtype)  # x's memory order
         inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths))
         out[inner] = x
         for axis, (lo, hi) in enumerate(widths):
@@ -154,7 +153,7 @@ class CircularFold(Function):
     was copied from, then cropped to the interior (axes in reverse order)."""
 
     def forward(self, g, *, widths):
-        cur = workspace_empty(self.xp, g.shape, g.dtype)
+        cur = empty_like(g)
         cur[...] = g
         for axis in reversed(range(len(widths))):
             lo, hi = widths[axis]

@@ -12,9 +12,9 @@ as im2col does. When the windows tile the input (stride = kernel, no padding or 
 slices come from a reshape of the input itself — no padded copy — and the scatter writes each
 input position exactly once.
 
-An input stored channel-major (a (N, C, H, W) view of (C, N, H, W) memory, as a "cnhw"
-convolution returns it) is pooled as stored, and the results keep that order: the gradient
-then reaches the convolution in the order its reshape reads without a copy.
+Every result is laid out in its input's memory order (a convolution returns (N, C, H, W) views
+of (C, H, W, N) memory on the CPU): NumPy then runs each slice over the memory as stored, and
+the gradient reaches the convolution in the order its reshape reads without a copy.
 
 Geometry parameters are those of ``ops.im2col`` (pairs; padding ((top, bottom), (left, right))).
 """
@@ -27,13 +27,16 @@ from .. import autograd
 from ..function import Function
 from ..tensor import Tensor
 from .im2col import (
+    LAYOUT_AXES,
     Col2im,
+    empty_like,
+    empty_ordered,
+    input_layout,
     output_size,
     padded_input,
     window_slices,
-    workspace_empty,
-    workspace_zeros,
 )
+from .workspace import axis_order
 
 __all__ = [
     "max_pool",
@@ -64,11 +67,6 @@ def _tiles(kernel, stride, padding, dilation) -> bool:
     )
 
 
-def channel_major(a) -> bool:
-    """True when the (N, C, H, W) array ``a`` is a view of C-contiguous (C, N, H, W) memory."""
-    return a.ndim == 4 and not a.flags.c_contiguous and a.swapaxes(0, 1).flags.c_contiguous
-
-
 def _index_dtype(kernel):
     return np.uint8 if kernel[0] * kernel[1] <= 255 else np.int32
 
@@ -87,7 +85,10 @@ def window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=0.0) ->
         # (N, C, OH, KH, OW, KW) view, dropping rows/cols that no window covers
         x6 = x[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
         return [x6[:, :, :, i, :, j] for i in range(KH) for j in range(KW)]
-    src = padded_input(x, padding, "nchw", value=pad_value)  # (N, C, Hp, Wp)
+    layout = input_layout(x)  # padded in x's own memory order, viewed as (N, C, Hp, Wp)
+    src = padded_input(x, padding, layout, value=pad_value).transpose(
+        np.argsort(LAYOUT_AXES[layout])
+    )
     views = []
     for i in range(KH):
         for j in range(KW):
@@ -104,12 +105,9 @@ def max_pool(xp, x, kernel, stride, padding, dilation, offsets: bool = True):
     strided axes is many times slower in NumPy). The offset is the first one (scan order) equal
     to the maximum: idx = Σ_k [no offset ≤ k matched], counted with boolean ops only. A window
     holding NaN has the maximum NaN and points at its last NaN (PyTorch's rule)."""
-    if channel_major(x):  # pooled as stored; both results keep the order
-        out, idx = max_pool(xp, x.swapaxes(0, 1), kernel, stride, padding, dilation, offsets)
-        return out.swapaxes(0, 1), None if idx is None else idx.swapaxes(0, 1)
     out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
     views = window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=-np.inf)
-    out = workspace_empty(xp, views[0].shape, x.dtype)
+    out = empty_like(views[0])  # x's memory order
     if len(views) == 1:
         out[...] = views[0]
     else:
@@ -118,7 +116,8 @@ def max_pool(xp, x, kernel, stride, padding, dilation, offsets: bool = True):
         xp.maximum(out, v, out=out)
     if not offsets:
         return out, None
-    idx = xp.zeros(out.shape, dtype=_index_dtype(kernel))
+    idx = empty_like(out, _index_dtype(kernel))
+    idx.fill(0)
     if len(views) > 1:
         unmatched = views[0] != out
         idx += unmatched
@@ -165,30 +164,26 @@ class PoolScatter(Function):
 
 
 def _scatter(xp, g, idx, shape, kernel, stride, padding, dilation):
-    """PoolScatter's forward on arrays; the result has the memory order of ``idx`` (that of
-    the pooled input)."""
-    if channel_major(idx):
-        swapped = (shape[1], shape[0], *shape[2:])
-        geometry = (kernel, stride, padding, dilation)
-        g = xp.ascontiguousarray(g.swapaxes(0, 1))  # one copy of g: strided reads cost more
-        return _scatter(xp, g, idx.swapaxes(0, 1), swapped, *geometry).swapaxes(0, 1)
+    """PoolScatter's forward on arrays; the result is laid out in the memory order of ``idx``
+    (that of the pooled input)."""
+    if axis_order(g) != axis_order(idx):  # one copy of g: strided reads in every slice cost more
+        g = _copy_ordered(g, idx)
     N, C, H, W = shape
     KH, KW = kernel
     OH, OW = g.shape[2:]
     if _tiles(kernel, stride, padding, dilation):
         # every covered input is in exactly one window: write each offset's slice once
-        tiles = workspace_empty(xp, (N, C, OH, KH, OW, KW), g.dtype)
+        out = empty_ordered(idx, shape, g.dtype)
         for i in range(KH):
             for j in range(KW):
-                xp.multiply(g, idx == i * KW + j, out=tiles[:, :, :, i, :, j])
-        tiles = tiles.reshape(N, C, OH * KH, OW * KW)
-        if (OH * KH, OW * KW) == (H, W):
-            return tiles
-        out = workspace_zeros(xp, shape, g.dtype)
-        out[:, :, : OH * KH, : OW * KW] = tiles
+                tile = out[:, :, i : OH * KH : KH, j : OW * KW : KW]
+                xp.multiply(g, idx == i * KW + j, out=tile)
+        out[:, :, OH * KH :] = 0  # rows and columns no window covers
+        out[:, :, : OH * KH, OW * KW :] = 0
         return out
     (pt, pb), (pl, pr) = padding
-    buf = workspace_zeros(xp, (N, C, H + pt + pb, W + pl + pr), g.dtype)
+    buf = empty_ordered(idx, (N, C, H + pt + pb, W + pl + pr), g.dtype)
+    buf.fill(0)
     for i in range(KH):
         for j in range(KW):
             rows, cols = window_slices(i, j, stride, dilation, (OH, OW))
@@ -196,14 +191,21 @@ def _scatter(xp, g, idx, shape, kernel, stride, padding, dilation):
     return buf[:, :, pt : pt + H, pl : pl + W]
 
 
+def _copy_ordered(a, like):
+    """A copy of ``a`` laid out in ``like``'s memory order."""
+    out = empty_ordered(like, a.shape, a.dtype)
+    out[...] = a
+    return out
+
+
 class PoolGather(Function):
     """x (N, C, H, W) and offsets idx (N, C, OH, OW) → (N, C, OH, OW): the value at the
     offset chosen in each window (the adjoint of ``PoolScatter``)."""
 
     def forward(self, x, idx, *, kernel, stride, padding, dilation):
-        xp = self.xp
         views = window_views(x, kernel, stride, padding, dilation, idx.shape[2:])
-        out = xp.zeros(idx.shape, dtype=x.dtype)
+        out = empty_ordered(idx, idx.shape, x.dtype)
+        out.fill(0)
         for k, v in enumerate(views):
             out += v * (idx == k)
         return out
@@ -218,13 +220,9 @@ class WindowSum(Function):
     pooling divides it by the window size."""
 
     def forward(self, x, *, kernel, stride, padding, dilation):
-        if channel_major(x):  # summed as stored; the result keeps the order
-            return self.forward(
-                x.swapaxes(0, 1), kernel=kernel, stride=stride, padding=padding, dilation=dilation
-            ).swapaxes(0, 1)
         out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
         views = window_views(x, kernel, stride, padding, dilation, out_hw)
-        out = workspace_empty(self.xp, views[0].shape, x.dtype)
+        out = empty_like(views[0])  # x's memory order
         out[...] = views[0]
         for v in views[1:]:
             out += v

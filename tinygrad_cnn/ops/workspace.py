@@ -15,7 +15,15 @@ import numpy as np
 
 from ..backend import get_array_module
 
-__all__ = ["Workspace", "workspace", "workspace_empty", "workspace_zeros", "empty_like"]
+__all__ = [
+    "Workspace",
+    "workspace",
+    "workspace_empty",
+    "workspace_zeros",
+    "empty_like",
+    "empty_ordered",
+    "axis_order",
+]
 
 
 class Workspace:
@@ -62,8 +70,13 @@ class Workspace:
         of (C, N, H, W) memory), so that elementwise ops between them run contiguously."""
         if x.nbytes < self.min_bytes and (dtype is None or np.dtype(dtype) == x.dtype):
             return np.empty_like(x)  # small: not recycled (empty_like keeps the memory order)
-        order = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]))
-        physical = self.empty(tuple(x.shape[a] for a in order), dtype or x.dtype)
+        return self.empty_ordered(x, x.shape, dtype or x.dtype)
+
+    def empty_ordered(self, like, shape, dtype) -> np.ndarray:
+        """An uninitialised array of ``shape`` laid out in ``like``'s axis order (``like`` has
+        as many axes; its sizes may differ, e.g. a pooled output and its input)."""
+        order = axis_order(like)
+        physical = self.empty(tuple(shape[a] for a in order), dtype)
         return physical.transpose(np.argsort(order))
 
     def clear(self) -> None:
@@ -105,6 +118,12 @@ class Workspace:
 workspace = Workspace()
 
 
+def axis_order(a) -> list[int]:
+    """a's axes from the outermost in memory to the innermost (largest stride first; axes with
+    equal strides, such as unit axes, keep their order)."""
+    return sorted(range(a.ndim), key=lambda ax: -abs(a.strides[ax]))
+
+
 def workspace_empty(xp, shape, dtype):
     """``xp.empty``, recycled through ``workspace`` on the CPU."""
     return workspace.empty(shape, dtype) if xp is np else xp.empty(shape, dtype=dtype)
@@ -113,6 +132,17 @@ def workspace_empty(xp, shape, dtype):
 def workspace_zeros(xp, shape, dtype):
     """``xp.zeros``, recycled through ``workspace`` on the CPU."""
     return workspace.zeros(shape, dtype) if xp is np else xp.zeros(shape, dtype=dtype)
+
+
+def empty_ordered(like, shape, dtype):
+    """Uninitialised, ``shape``, laid out in ``like``'s axis order; recycled on the CPU."""
+    xp = get_array_module(like)
+    if xp is np:
+        return workspace.empty_ordered(like, shape, dtype)
+    order = axis_order(like)
+    return xp.empty(tuple(shape[a] for a in order), dtype=dtype).transpose(
+        [order.index(a) for a in range(len(order))]
+    )
 
 
 def empty_like(x, dtype=None):
