@@ -87,6 +87,20 @@ def test_explain_big_tensors_show_statistics_and_generic_rules():
     assert steps[-1].name == "x" and steps[-1].grad.norm == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.parametrize("name", ["lenet", "ising_cnn", "Net"])
+def test_explain_has_a_rule_for_every_op_of_the_lessons_networks(name):
+    """Every op a lesson's network records gets its own rule, not the generic line."""
+    from tinygrad_cnn import models
+    from viz.explain import RULES
+
+    model, size = {"lenet": (models.lenet(), 28), "ising_cnn": (models.ising_cnn(8), 8)}.get(
+        name, (models.Net(), 28)
+    )
+    loss = F.cross_entropy(model(tg.randn(2, 1, size, size)), tg.tensor([0, 1]))
+    ops = {node.op.name for node in tg.toposort(loss) if getattr(node, "op", None) is not None}
+    assert ops and not ops - RULES.keys()
+
+
 def test_explain_interactive_waits_for_enter_and_q_stops(monkeypatch):
     a = tg.tensor(1.0, requires_grad=True)
     c = (a + a) * a

@@ -65,6 +65,11 @@ RULES: dict[str, str] = {
     "Im2col": "∂{a} = col2im(∂{out})  (overlapping windows add up)",
     "Col2im": "∂{a} = im2col(∂{out})",
     "MaxPool2d": "∂{a} = ∂{out} sent to the maximum of each window, 0 elsewhere",
+    "PoolScatter": "∂{a} = ∂{out} read at the position each window's maximum came from",
+    "PoolGather": "∂{a} = ∂{out} sent to the chosen position of each window, 0 elsewhere",
+    "WindowSum": "∂{a} = ∂{out} of every window that covers each input, added up",
+    "CircularPad": "∂{a} = ∂{out} with each border added onto the side it was copied from",
+    "CircularFold": "∂{a} = ∂{out} padded periodically again (the borders copied back)",
     "BatchNorm": "∂x = γ/σ · (∂{out} − mean ∂{out} − x̂ · mean(∂{out} · x̂)),  ∂γ = Σ ∂{out} · x̂,  "
     "∂β = Σ ∂{out}",
     "Cast": "∂{a} = ∂{out} cast back to {a}'s dtype",
