@@ -26,7 +26,7 @@ _NO_PARAMS: dict[str, Any] = {}  # shared by freed ops without parameters (never
 # the reference count that ``Function.free`` sees for an input that only its own inputs tuple
 # holds; measured once by running ``free`` on a probe (the count depends on the interpreter)
 _SOLE_REFS: list[int] = [-1]  # -1: not measured yet; -2: being measured
-_RECORDED = itertools.count()  # numbers recorded ops in order: see autograd._node_order
+_RECORDED = itertools.count()  # numbers recorded ops in order: see autograd._run
 
 
 def _load_tensor_class() -> type:
