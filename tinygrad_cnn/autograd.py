@@ -293,6 +293,7 @@ def _run(
     """Propagate gradients from ``outputs``. With ``wanted`` (ids of nodes), return those
     gradients; without, accumulate into the ``.grad`` of leaves (and of tensors that
     ``retain_grad``)."""
+    from .function import free_ops
     from .tensor import Tensor
 
     seeds = _seed_gradients(outputs, grad_outputs)
@@ -392,9 +393,7 @@ def _run(
             elif node.requires_grad:
                 _accumulate(node, g, create_graph)
     out = parent = pg = input_grads = inputs = node = edge = op = None  # free: only graph refs
-    ghosts: dict[int, Any] = {}
-    for op in done:  # inputs only now: an op's output is read by its own backward, later
-        op.free(ghosts)
+    free_ops(done, {})  # inputs only now: an op's output is read by its own backward, later
     return found
 
 

@@ -1125,18 +1125,6 @@ class Tensor:
         )
         return ghost
 
-    def _become_freed(self) -> None:
-        """Turn this tensor itself into its stand-in: for a tensor only a freed graph holds,
-        which is cheaper than a new object and keeps its identity in the graph. Every slot
-        that could keep memory alive is cleared first; the class then makes the rest read-only
-        defaults."""
-        self._data = _freed_view(self._data)
-        self.grad = None
-        self.hooks = ()
-        self._view = None
-        self._counter = _FREED_COUNTER
-        self.__class__ = _FreedTensor
-
     # ---------------------------------------------------------------- reductions with indices
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None):
