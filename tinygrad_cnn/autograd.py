@@ -331,16 +331,16 @@ def _run(
             else:
                 break
             g = pop(id(op))
-            out = op._output() if op._output is not None else None
-            if out is not None and out.op is op:  # the tensor this op's gradient belongs to
+            if op._saved is None:
+                op.saved  # noqa: B018 -- raises the error that explains retain_graph
+            out = op._output()  # (only free, which the line above catches, clears _output)
+            if out is not None and (out.hooks or out.retains_grad) and out.op is op:
                 if out.hooks:
                     g = _apply_hooks(out, g)
                 if wanted is None and out.retains_grad:
                     _accumulate(out, g, create_graph)
             if wanted is not None and id(op) in wanted:
                 found[id(op)] = g
-            if op._saved is None:
-                op.saved  # noqa: B018 -- raises the error that explains retain_graph
             if op._input_versions is not None or op.uses_output:
                 op.check_versions()
             input_grads = op.backward(g)
