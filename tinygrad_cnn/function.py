@@ -26,7 +26,7 @@ _NO_PARAMS: dict[str, Any] = {}  # shared by freed ops without parameters (never
 # the reference count that ``Function.free`` sees for an input that only its own inputs tuple
 # holds; measured once by running ``free`` on a probe (the count depends on the interpreter)
 _SOLE_REFS: list[int] = [-1]  # -1: not measured yet; -2: being measured
-_RECORDED = itertools.count()  # numbers recorded ops in order: see autograd._run
+_next_seq = itertools.count().__next__  # numbers recorded ops in order: see autograd._run
 
 
 def _load_tensor_class() -> type:
@@ -196,11 +196,13 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any):
         Tensor = _TENSOR_CLASS[0] if _TENSOR_CLASS else _load_tensor_class()
         tensors = inputs
+        arrays = []
         for x in inputs:
             if not isinstance(x, Tensor):
                 tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+                arrays = [t._data for t in tensors]
                 break
-        arrays = [t._data for t in tensors]
+            arrays.append(x._data)
         xp = common_array_module(arrays)
         if xp is None:
             shapes = ", ".join(f"{t.shape} on {t.device}" for t in tensors)
@@ -215,6 +217,7 @@ class Function:
         if cls.view and shares_memory(out._data, arrays[0]):
             source = tensors[0]
             out._counter = source._counter
+            ctx._output_version = source._counter[0]
             base = source._view[0] if source._view is not None else source
             out._view = (base, base.op)
         if not autograd._state.grad_enabled:
@@ -232,19 +235,18 @@ class Function:
                         "modified in place after the view was taken, so its recorded history "
                         "is out of date; take the view again after the in-place change"
                     )
-                edges.append(t.op if t.op is not None else t)
+                edges.append(t.op or t)  # (an op is always true)
             else:
                 edges.append(t.op)  # None for a tensor without history
         if not record or out._data.dtype.kind != "f":
             return out  # integer/bool results carry no gradient
         ctx.edges = tuple(edges)
-        ctx._seq = next(_RECORDED)
+        ctx._seq = _next_seq()
         if cls.uses_inputs:
             ctx._input_versions = tuple([t._counter[0] for t in tensors])
         out.requires_grad = True
         out.op = ctx
-        ctx._output = weakref.ref(out)
-        ctx._output_version = out._counter[0]
+        ctx._output = weakref.ref(out)  # (_output_version: 0 as set, or the view's above)
         return out
 
     def __repr__(self) -> str:

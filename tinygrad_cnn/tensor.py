@@ -464,7 +464,10 @@ class Tensor:
         return a, (b if b.dtype == dtype else b.to(dtype))
 
     def _binary(self, fn, other: Any, reverse: bool = False) -> Tensor:
-        a, b = self._promoted(other)
+        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
+            a, b = self, other  # (the first case of _promoted, without the call)
+        else:
+            a, b = self._promoted(other)
         if reverse:
             a, b = b, a
         try:
