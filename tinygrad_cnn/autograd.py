@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import operator
+import heapq
+import itertools
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -248,35 +249,6 @@ def _node(t: Tensor) -> Any:
     return t.op if t.op is not None else t
 
 
-def _node_order(roots: Sequence[Any]) -> list[Any]:
-    """The ops and leaves below ``roots``, each before everything it feeds.
-
-    Every op reachable over the edges recorded with each op, sorted by when it was recorded:
-    an op can only read tensors that existed before it, so that order is topological (a walk
-    and a sort in C, cheaper than a depth-first search). Leaves come first, as nothing feeds
-    them."""
-    ops: list[Any] = []
-    leaves: list[Any] = []
-    seen: set[int] = set()
-    stack = [r for r in roots if not (id(r) in seen or seen.add(id(r)))]
-    while stack:
-        node = stack.pop()
-        edges = getattr(node, "edges", None)
-        if edges is None:  # a leaf tensor
-            leaves.append(node)
-            continue
-        ops.append(node)
-        for child in edges:
-            if child is not None and id(child) not in seen:
-                seen.add(id(child))
-                stack.append(child)
-    ops.sort(key=_SEQ)
-    return leaves + ops
-
-
-_SEQ = operator.attrgetter("_seq")
-
-
 def _apply_hooks(t: Tensor, g: Tensor) -> Tensor:
     for hook in t.hooks:
         replaced = hook(g)
@@ -321,44 +293,54 @@ def _run(
     """Propagate gradients from ``outputs``. With ``wanted`` (ids of nodes), return those
     gradients; without, accumulate into the ``.grad`` of leaves (and of tensors that
     ``retain_grad``)."""
+    from .function import free_ops
     from .tensor import Tensor
 
     seeds = _seed_gradients(outputs, grad_outputs)
+    # Ops run in the reverse of the order they were recorded in (``Function._seq``): an op
+    # can only read tensors that existed before it, so every op that feeds an op's output
+    # gradient ran before it. They are found as gradients reach them: ``grads`` holds the
+    # pending gradient of each node found and not yet run, ``heap`` those ops by -_seq; the
+    # next op of a chain (the one op found while nothing else waits) skips the heap. Leaves
+    # run last, in the reverse of the order gradients reached them.
     grads: dict[int, Tensor] = {}
-    roots = []
+    heap: list[tuple[int, int, Any]] = []
+    leaves: list[Tensor] = []
+    tick = itertools.count().__next__  # ties: the stand-ins of freed ops all have _seq -1
     for out, g in zip(outputs, seeds):
         node = _node(out)
         key = id(node)
-        grads[key] = grads[key] + g if key in grads else g
-        roots.append(node)
+        if key in grads:
+            grads[key] = grads[key] + g
+        elif node is out:
+            grads[key] = g
+            leaves.append(node)
+        else:
+            grads[key] = g
+            heapq.heappush(heap, (-node._seq, tick(), node))
     found: dict[int, Tensor] = {}
     done: list[Any] = []
-    pop, get = grads.pop, grads.get
+    pop, get, push, popmin = grads.pop, grads.get, heapq.heappush, heapq.heappop
+    nxt = None
     with set_grad_enabled(create_graph):
-        for node in reversed(_node_order(roots)):
-            g = pop(id(node), None)
-            if g is None:
-                continue
-            if isinstance(node, Tensor):  # a leaf
-                if node.hooks:
-                    g = _apply_hooks(node, g)
-                if wanted is not None:
-                    if id(node) in wanted:
-                        found[id(node)] = g
-                elif node.requires_grad:
-                    _accumulate(node, g, create_graph)
-                continue
-            op = node
-            out = op._output() if op._output is not None else None
-            if out is not None and out.op is op:  # the tensor this op's gradient belongs to
+        while True:
+            if nxt is not None:
+                op, nxt = nxt, None
+            elif heap:
+                op = popmin(heap)[2]
+            else:
+                break
+            g = pop(id(op))
+            if op._saved is None:
+                op.saved  # noqa: B018 -- raises the error that explains retain_graph
+            out = op._output()  # (only free, which the line above catches, clears _output)
+            if out is not None and (out.hooks or out.retains_grad) and out.op is op:
                 if out.hooks:
                     g = _apply_hooks(out, g)
                 if wanted is None and out.retains_grad:
                     _accumulate(out, g, create_graph)
             if wanted is not None and id(op) in wanted:
                 found[id(op)] = g
-            if op._saved is None:
-                op.saved  # noqa: B018 -- raises the error that explains retain_graph
             if op._input_versions is not None or op.uses_output:
                 op.check_versions()
             input_grads = op.backward(g)
@@ -372,6 +354,9 @@ def _run(
                 )
             if anomaly._enabled:
                 anomaly.backward_hook(op, g, input_grads)
+            if not retain_graph:
+                op._saved = None  # at once: what it saved is needed by no other op
+                done.append(op)
             for edge, parent, pg in zip(op.edges, inputs, input_grads):
                 if pg is None or edge is None:
                     continue
@@ -385,14 +370,30 @@ def _run(
                     pg = pg.to(parent.dtype)
                 key = id(edge)
                 before = get(key)
-                grads[key] = pg if before is None else before + pg
-            if not retain_graph:
-                op._saved = None  # at once: what it saved is needed by no other op
-                done.append(op)
-    out = parent = pg = input_grads = inputs = node = None  # free sees only the graph's refs
-    ghosts: dict[int, Any] = {}
-    for op in done:  # inputs only now: an op's output is read by its own backward, later
-        op.free(ghosts)
+                if before is not None:
+                    grads[key] = before + pg
+                    continue
+                grads[key] = pg  # found now
+                if isinstance(edge, Tensor):
+                    leaves.append(edge)
+                elif nxt is None and not heap:
+                    nxt = edge  # so far the only op waiting: the next one
+                else:
+                    if nxt is not None:
+                        push(heap, (-nxt._seq, tick(), nxt))
+                        nxt = None
+                    push(heap, (-edge._seq, tick(), edge))
+        for node in reversed(leaves):
+            g = pop(id(node))
+            if node.hooks:
+                g = _apply_hooks(node, g)
+            if wanted is not None:
+                if id(node) in wanted:
+                    found[id(node)] = g
+            elif node.requires_grad:
+                _accumulate(node, g, create_graph)
+    out = parent = pg = input_grads = inputs = node = edge = op = None  # free: only graph refs
+    free_ops(done, {})  # inputs only now: an op's output is read by its own backward, later
     return found
 
 

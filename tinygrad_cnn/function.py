@@ -26,7 +26,7 @@ _NO_PARAMS: dict[str, Any] = {}  # shared by freed ops without parameters (never
 # the reference count that ``Function.free`` sees for an input that only its own inputs tuple
 # holds; measured once by running ``free`` on a probe (the count depends on the interpreter)
 _SOLE_REFS: list[int] = [-1]  # -1: not measured yet; -2: being measured
-_RECORDED = itertools.count()  # numbers recorded ops in order: see autograd._node_order
+_next_seq = itertools.count().__next__  # numbers recorded ops in order: see autograd._run
 
 
 def _load_tensor_class() -> type:
@@ -139,33 +139,7 @@ class Function:
         stand-in in place, with no new object; one that something else still holds (the user,
         another graph, a view) keeps its values, and the graph gets a new stand-in for it,
         one per tensor however often used (``ghosts``)."""
-        self._saved = None
-        self.edges, self._input_versions = (), None  # a freed op is where backward stops
-        self._output = None  # backward will not read it again
-        self._seq = -1  # (a small int: no object of its own in a kept graph)
-        if not self.params:
-            self.params = _NO_PARAMS  # a kept graph should cost as little as it can
-        ghosts = {} if ghosts is None else ghosts
-        sole = _SOLE_REFS[0]
-        if sole == -1:
-            _calibrate()
-            sole = _SOLE_REFS[0]
-        inputs = []
-        for t in self.inputs:
-            refs = getrefcount(t)
-            if sole == -2:
-                _SOLE_REFS.append(refs)  # calibrating
-            if t.is_freed or t._data.size <= 1 or (t.op is None and t.requires_grad):
-                pass  # parameters, freed stand-ins and scalar constants stay themselves
-            elif refs == sole and t.op is not None:
-                t._become_freed()
-            else:
-                memo = ghosts.get(id(t))
-                if memo is None:  # (t itself kept in the memo: its id stays its own)
-                    memo = ghosts[id(t)] = (t, t._freed_copy())
-                t = memo[1]
-            inputs.append(t)
-        self.inputs = tuple(inputs)
+        free_ops((self,), {} if ghosts is None else ghosts)
 
     def record_output(self, out) -> None:
         """Make ``out`` this op's output (also after an in-place write moved it)."""
@@ -222,11 +196,13 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any):
         Tensor = _TENSOR_CLASS[0] if _TENSOR_CLASS else _load_tensor_class()
         tensors = inputs
+        arrays = []
         for x in inputs:
             if not isinstance(x, Tensor):
                 tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+                arrays = [t._data for t in tensors]
                 break
-        arrays = [t._data for t in tensors]
+            arrays.append(x._data)
         xp = common_array_module(arrays)
         if xp is None:
             shapes = ", ".join(f"{t.shape} on {t.device}" for t in tensors)
@@ -241,6 +217,7 @@ class Function:
         if cls.view and shares_memory(out._data, arrays[0]):
             source = tensors[0]
             out._counter = source._counter
+            ctx._output_version = source._counter[0]
             base = source._view[0] if source._view is not None else source
             out._view = (base, base.op)
         if not autograd._state.grad_enabled:
@@ -258,21 +235,62 @@ class Function:
                         "modified in place after the view was taken, so its recorded history "
                         "is out of date; take the view again after the in-place change"
                     )
-                edges.append(t.op if t.op is not None else t)
+                edges.append(t.op or t)  # (an op is always true)
             else:
                 edges.append(t.op)  # None for a tensor without history
         if not record or out._data.dtype.kind != "f":
             return out  # integer/bool results carry no gradient
         ctx.edges = tuple(edges)
-        ctx._seq = next(_RECORDED)
+        ctx._seq = _next_seq()
         if cls.uses_inputs:
             ctx._input_versions = tuple([t._counter[0] for t in tensors])
         out.requires_grad = True
         out.op = ctx
-        ctx._output = weakref.ref(out)
-        ctx._output_version = out._counter[0]
+        ctx._output = weakref.ref(out)  # (_output_version: 0 as set, or the view's above)
         return out
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"<{self.name}({params})>"
+
+
+def free_ops(ops: Any, ghosts: dict[int, Any]) -> None:
+    """``Function.free`` of each of ``ops`` (one loop for all the ops a backward ran)."""
+    from .tensor import _FREED_COUNTER, _freed_view, _FreedTensor
+
+    sole = _SOLE_REFS[0]
+    if sole == -1:
+        _calibrate()
+        sole = _SOLE_REFS[0]
+    no_params = _NO_PARAMS
+    for op in ops:
+        op._saved = None
+        op.edges = ()  # a freed op is where backward stops
+        op._input_versions = op._output = None  # backward will not read them again
+        op._seq = -1  # (a small int: no object of its own in a kept graph)
+        if not op.params:
+            op.params = no_params  # a kept graph should cost as little as it can
+        inputs = []
+        for t in op.inputs:
+            refs = getrefcount(t)
+            if sole == -2:
+                _SOLE_REFS.append(refs)  # calibrating
+            if refs == sole and t.op is not None:  # an op's result only this op holds
+                if not (t.is_freed or t._data.size <= 1):
+                    # it becomes its own stand-in: cheaper than a new object, and it keeps
+                    # its identity in the graph; every slot that could keep memory alive is
+                    # cleared, and the class makes the rest read-only defaults
+                    t._data = _freed_view(t._data)
+                    t.grad = None
+                    t.hooks = ()
+                    t._view = None
+                    t._counter = _FREED_COUNTER
+                    t.__class__ = _FreedTensor
+            elif not (t.is_freed or t._data.size <= 1 or (t.op is None and t.requires_grad)):
+                # (parameters, freed stand-ins and scalar constants stay themselves)
+                memo = ghosts.get(id(t))
+                if memo is None:  # (t itself kept in the memo: its id stays its own)
+                    memo = ghosts[id(t)] = (t, t._freed_copy())
+                t = memo[1]
+            inputs.append(t)
+        op.inputs = tuple(inputs)

@@ -464,7 +464,10 @@ class Tensor:
         return a, (b if b.dtype == dtype else b.to(dtype))
 
     def _binary(self, fn, other: Any, reverse: bool = False) -> Tensor:
-        a, b = self._promoted(other)
+        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
+            a, b = self, other  # (the first case of _promoted, without the call)
+        else:
+            a, b = self._promoted(other)
         if reverse:
             a, b = b, a
         try:
@@ -1124,18 +1127,6 @@ class Tensor:
             self.name,
         )
         return ghost
-
-    def _become_freed(self) -> None:
-        """Turn this tensor itself into its stand-in: for a tensor only a freed graph holds,
-        which is cheaper than a new object and keeps its identity in the graph. Every slot
-        that could keep memory alive is cleared first; the class then makes the rest read-only
-        defaults."""
-        self._data = _freed_view(self._data)
-        self.grad = None
-        self.hooks = ()
-        self._view = None
-        self._counter = _FREED_COUNTER
-        self.__class__ = _FreedTensor
 
     # ---------------------------------------------------------------- reductions with indices
 
