@@ -195,13 +195,17 @@ def test_lenet_raises_no_vanishing_alarm():
 
 
 def test_saved_bytes_once_per_buffer():
+    """Two ops that save one activation: the graph counts its bytes once, the ops twice."""
     tg.manual_seed(0)
     fc = nn.Linear(300, 200)
-    out = fc(tg.randn(4, 300)).sum()
+    h = fc(tg.randn(4, 300))
+    a, b = tg.randn(200, 3), tg.randn(200, 5)
+    out = (h @ a).sum() + (h @ b).sum()
     g = viz.trace(out)
     tape = sum(t.op.saved_nbytes for t in tg.toposort(out) if t.op is not None)
-    assert g.saved_nbytes == 4 * 300 * 4  # the input; the transposed weight is a view
-    assert tape > g.saved_nbytes
+    x_bytes, h_bytes = 4 * 300 * 4, 4 * 200 * 4  # the weight is a parameter: not counted
+    assert g.saved_nbytes == x_bytes + h_bytes + 4 * a.numel() + 4 * b.numel()
+    assert tape == g.saved_nbytes + h_bytes
     assert math.isfinite(g.saved_nbytes)
 
 

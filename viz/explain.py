@@ -56,6 +56,7 @@ RULES: dict[str, str] = {
     "Sum": "∂{a} = ∂{out} copied back over the summed axes",
     "Max": "∂{a} = ∂{out} at the position of the maximum, 0 elsewhere",
     "Matmul": "∂{a} = ∂{out} @ {b}ᵀ,  ∂{b} = {a}ᵀ @ ∂{out}",
+    "Linear": "∂{a} = ∂{out} @ {b},  ∂{b} = ∂{out}ᵀ @ {a},  ∂{c} = Σ ∂{out} over the batch",
     "Reshape": "∂{a} = ∂{out} reshaped to {a}'s shape",
     "Permute": "∂{a} = ∂{out} with the axes permuted back",
     "Expand": "∂{a} = ∂{out} summed over the broadcast axes",

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd import functional_scope
 from ..backend import to_device
+from ..ops.linalg import Linear
 from ..tensor import Tensor
 from ._args import _same_dtype, _tensor
 
@@ -32,8 +33,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if b is not None and b.shape != (w.shape[0],):
         raise RuntimeError(f"{op}: bias must have shape ({w.shape[0]},), got {b.shape}")
     _same_dtype(op, input=x, weight=w, bias=b)
-    out = x @ w.T
-    return out + b if b is not None else out
+    return Linear.apply(x, w) if b is None else Linear.apply(x, w, b)
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
