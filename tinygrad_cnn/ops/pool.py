@@ -103,7 +103,7 @@ def max_pool(xp, x, kernel, stride, padding, dilation, offsets: bool = True):
 
     The maximum is a running ``maximum`` over the offset views (a reshape + ``max`` over two
     strided axes is many times slower in NumPy). The offset is the first one (scan order) equal
-    to the maximum, counted with boolean ops only. A window
+    to the maximum: idx = Σ_k [no offset ≤ k matched], counted with boolean ops only. A window
     holding NaN has the maximum NaN and points at its last NaN (PyTorch's rule)."""
     out_hw = pool_out_hw(x.shape[2:], kernel, stride, padding, dilation)
     views = window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=-np.inf)
@@ -117,16 +117,13 @@ def max_pool(xp, x, kernel, stride, padding, dilation, offsets: bool = True):
     if not offsets:
         return out, None
     idx = empty_like(out, _index_dtype(kernel))
-    if len(views) == 1:
-        idx.fill(0)
-        return out, idx
-    # idx = (K − 1) − Σ_{k < K−1} [some offset ≤ k matched]
-    matched = views[0] == out
-    xp.subtract(len(views) - 1, matched, out=idx, dtype=idx.dtype, casting="unsafe")
-    for v in views[1:-1]:
-        matched |= v == out
-        idx -= matched
-    if not xp.isfinite(out.sum()):  # one read; only then look for NaN
+    idx.fill(0)
+    if len(views) > 1:
+        unmatched = views[0] != out
+        idx += unmatched
+        for v in views[1:-1]:
+            unmatched &= v != out
+            idx += unmatched
         nan = xp.isnan(out)
         if nan.any():  # a NaN matches nothing above; as in PyTorch, the last NaN wins
             for k, v in enumerate(views):
