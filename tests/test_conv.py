@@ -490,3 +490,16 @@ def test_column_gemm_split_products_match_one_product(w_shape, cols_shape):
         )
         for got, e in zip(grads, expected):
             np.testing.assert_allclose(got.numpy(), e, rtol=1e-10, atol=1e-10)
+
+
+def test_cpu_conv_output_is_stored_batch_innermost_and_contiguous_copies():
+    """docs/pytorch-differences.md: the values are PyTorch's, the memory order is (C, H, W, N),
+    so is_contiguous() is False and contiguous() gives a C-ordered tensor with equal values."""
+    x = tg.randn(3, 2, 6, 5)
+    y = F.conv2d(x, tg.randn(4, 2, 3, 3), padding=1)
+    strides = y.numpy().strides
+    assert strides[0] < strides[3] < strides[2] < strides[1]  # N innermost, C outermost
+    assert not y.is_contiguous()
+    c = y.contiguous()
+    assert c.is_contiguous() and c.numpy().flags.c_contiguous
+    np.testing.assert_array_equal(c.numpy(), y.numpy())
