@@ -272,3 +272,17 @@ def test_pool_errors_name_op_and_shapes():
         F.max_unpool2d(tg.zeros(1, 1, 2, 2), tg.Tensor(np.full((1, 1, 2, 2), 99)), 2)
     with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: output_size must be positive"):
         F.adaptive_avg_pool2d(x, 0)
+
+
+@pytest.mark.parametrize("shape", [(16, 64, 4, 4), (20, 32, 8, 8), (5, 3, 4, 4), (9, 2, 3, 5)])
+def test_copy_into_another_memory_order_keeps_every_value(shape):
+    """The scatter's gradient copy into batch-innermost order, including the blocked copy
+    used when the source's stride is a multiple of 4096 bytes (the first two shapes)."""
+    from tinygrad_cnn.ops.pool import _copy_ordered
+    from tinygrad_cnn.ops.workspace import axis_order
+
+    a = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    like = np.empty((shape[1], shape[2], shape[3], shape[0]), np.uint8).transpose(3, 0, 1, 2)
+    out = _copy_ordered(a, like)
+    np.testing.assert_array_equal(out, a)
+    assert axis_order(out) == axis_order(like)
