@@ -113,35 +113,47 @@ def test_resume_refuses_what_it_cannot_do(cache_dir: Path, tmp_path: Path) -> No
     )
 
 
-def test_ctrl_c_keeps_the_last_completed_checkpoint(cache_dir: Path, tmp_path: Path) -> None:
-    """A real SIGINT at a random moment: the checkpoint, metrics.json's history and
-    metrics.csv all end at the same epoch (they are written as one, Ctrl-C waits for them)."""
-    out = tmp_path / "run"
-    proc = subprocess.Popen(
+def _start_training(cache_dir: Path, tmp_path: Path, epochs: int, sigint) -> subprocess.Popen:
+    """``train`` in a child process whose SIGINT starts as ``sigint`` (SIG_DFL: a terminal's
+    foreground job; SIG_IGN: what a shell gives a job it starts in the background), whatever
+    this test process inherited."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "tinygrad_cnn",
             "train",
             "--epochs",
-            "500",
+            str(epochs),
             *SMALL,
             "--out",
-            str(out),
+            str(tmp_path / "run"),
         ],
         cwd=tmp_path,
         env=cli_env(cache_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
     )
+
+
+def _wait_for_checkpoint(proc: subprocess.Popen, out: Path) -> None:
+    deadline = time.monotonic() + 120
+    while not (out / "model.ckpt").exists() and time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert (out / "model.ckpt").exists(), "no checkpoint within 120 s"
+
+
+def test_ctrl_c_keeps_the_last_completed_checkpoint(cache_dir: Path, tmp_path: Path) -> None:
+    """A real SIGINT at a random moment: the checkpoint, metrics.json's history and
+    metrics.csv all end at the same epoch (they are written as one, Ctrl-C waits for them)."""
+    out = tmp_path / "run"
+    proc = _start_training(cache_dir, tmp_path, 500, signal.SIG_DFL)
     try:
-        deadline = time.monotonic() + 120
-        while not (out / "model.ckpt").exists() and time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert (out / "model.ckpt").exists(), "no checkpoint within 120 s"
+        _wait_for_checkpoint(proc, out)
         time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=120)
@@ -158,3 +170,24 @@ def test_ctrl_c_keeps_the_last_completed_checkpoint(cache_dir: Path, tmp_path: P
     epochs = [int(r["epoch"]) for r in read_metrics(out / "metrics.csv") if r["kind"] == "epoch"]
     assert state["epoch"] == len(metrics["history"]) == len(epochs) >= 1
     assert epochs == list(range(1, state["epoch"] + 1))
+
+
+def test_an_ignored_sigint_stays_ignored(cache_dir: Path, tmp_path: Path) -> None:
+    """A job a shell starts in the background ignores SIGINT: the run goes on to its last
+    epoch, also when the signal lands while a checkpoint is written."""
+    out = tmp_path / "run"
+    proc = _start_training(cache_dir, tmp_path, 30, signal.SIG_IGN)
+    try:
+        _wait_for_checkpoint(proc, out)
+        for _ in range(20):  # some land inside the checkpoint writes
+            if proc.poll() is not None:
+                break
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.005)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, (stdout[-2000:], stderr[-2000:])
+    assert tg.load(out / "model.ckpt")["epoch"] == 30

@@ -190,8 +190,12 @@ def _make_scheduler(s: dict[str, Any], opt):
 @contextmanager
 def _uninterrupted() -> Iterator[None]:
     """Ctrl-C inside the block takes effect at its end, so that the checkpoint, the history
-    and metrics.csv always describe the same epoch."""
-    if threading.current_thread() is not threading.main_thread():
+    and metrics.csv always describe the same epoch. An ignored SIGINT (a job started in the
+    background by a shell) stays ignored."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
         yield
         return
     caught: list[int] = []
