@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -113,11 +115,12 @@ def test_resume_refuses_what_it_cannot_do(cache_dir: Path, tmp_path: Path) -> No
     )
 
 
-def _start_training(cache_dir: Path, tmp_path: Path, epochs: int, sigint) -> subprocess.Popen:
+@contextmanager
+def _training(cache_dir: Path, tmp_path: Path, epochs: int, sigint) -> Iterator[subprocess.Popen]:
     """``train`` in a child process whose SIGINT starts as ``sigint`` (SIG_DFL: a terminal's
     foreground job; SIG_IGN: what a shell gives a job it starts in the background), whatever
-    this test process inherited."""
-    return subprocess.Popen(
+    this test process inherited; killed on the way out if still running."""
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -136,6 +139,12 @@ def _start_training(cache_dir: Path, tmp_path: Path, epochs: int, sigint) -> sub
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
     )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def _wait_for_checkpoint(proc: subprocess.Popen, out: Path) -> None:
@@ -151,16 +160,11 @@ def test_ctrl_c_keeps_the_last_completed_checkpoint(cache_dir: Path, tmp_path: P
     """A real SIGINT at a random moment: the checkpoint, metrics.json's history and
     metrics.csv all end at the same epoch (they are written as one, Ctrl-C waits for them)."""
     out = tmp_path / "run"
-    proc = _start_training(cache_dir, tmp_path, 500, signal.SIG_DFL)
-    try:
+    with _training(cache_dir, tmp_path, 500, signal.SIG_DFL) as proc:
         _wait_for_checkpoint(proc, out)
         time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 130, (stdout[-2000:], stderr[-2000:])
     assert "Traceback" not in stdout + stderr
     assert "Interrupted" in stdout and "--resume" in stdout
@@ -176,8 +180,7 @@ def test_an_ignored_sigint_stays_ignored(cache_dir: Path, tmp_path: Path) -> Non
     """A job a shell starts in the background ignores SIGINT: the run goes on to its last
     epoch, also when the signal lands while a checkpoint is written."""
     out = tmp_path / "run"
-    proc = _start_training(cache_dir, tmp_path, 30, signal.SIG_IGN)
-    try:
+    with _training(cache_dir, tmp_path, 30, signal.SIG_IGN) as proc:
         _wait_for_checkpoint(proc, out)
         for _ in range(20):  # some land inside the checkpoint writes
             if proc.poll() is not None:
@@ -185,9 +188,5 @@ def test_an_ignored_sigint_stays_ignored(cache_dir: Path, tmp_path: Path) -> Non
             proc.send_signal(signal.SIGINT)
             time.sleep(0.005)
         stdout, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 0, (stdout[-2000:], stderr[-2000:])
     assert tg.load(out / "model.ckpt")["epoch"] == 30
