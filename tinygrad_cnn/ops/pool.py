@@ -86,9 +86,8 @@ def window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=0.0) ->
         x6 = x[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
         return [x6[:, :, :, i, :, j] for i in range(KH) for j in range(KW)]
     layout = input_layout(x)  # padded in x's own memory order, viewed as (N, C, Hp, Wp)
-    src = padded_input(x, padding, layout, value=pad_value).transpose(
-        np.argsort(LAYOUT_AXES[layout])
-    )
+    back = tuple(LAYOUT_AXES[layout].index(a) for a in range(4))  # to (N, C, Hp, Wp)
+    src = padded_input(x, padding, layout, value=pad_value).transpose(back)
     views = []
     for i in range(KH):
         for j in range(KW):
