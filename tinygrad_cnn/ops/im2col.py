@@ -34,6 +34,7 @@ from .workspace import (
     axis_order,
     empty_like,
     empty_ordered,
+    inverse_axes,
     workspace,
     workspace_empty,
     workspace_zeros,
@@ -54,6 +55,7 @@ __all__ = [
     "input_layout",
     "columns_hw",
     "LAYOUT_AXES",
+    "row_axis",
 ]
 
 
@@ -95,13 +97,24 @@ def window_slices(i: int, j: int, stride, dilation, out_hw) -> tuple[slice, slic
 LAYOUT_AXES = {"nchw": (0, 1, 2, 3), "cnhw": (1, 0, 2, 3), "chwn": (1, 2, 3, 0)}
 
 
+def row_axis(layout: str) -> int:
+    """Where the image rows sit in ``layout``'s axis order (the columns follow them); in its
+    column array they sit two axes later, after the kernel offsets (KH, KW)."""
+    return LAYOUT_AXES[layout].index(2)
+
+
+def _offset_axis(layout: str) -> int:
+    """Where the kernel offsets (KH, KW) sit in ``layout``'s column array: after (N, C) in
+    "nchw", after C in the others."""
+    return 2 if layout == "nchw" else 1
+
+
 def padded_input(x, padding, layout: str, value: float = 0.0):
     """The input (N, C, H, W) with its axes in ``layout``'s order — (N, C, Hp, Wp), (C, N, Hp,
     Wp) or (C, Hp, Wp, N) — padded with ``value``. Without padding this is a view (for
     ``"chwn"``, unless x is stored that way, a copy); otherwise one copy, borders filled only."""
     xp_ = get_array_module(x)
-    axes = LAYOUT_AXES[layout]
-    src = x.transpose(axes)
+    src = x.transpose(LAYOUT_AXES[layout])
     (pt, pb), (pl, pr) = padding
     if not (pt or pb or pl or pr):
         if layout != "chwn" or input_layout(x) == "chwn":
@@ -110,7 +123,7 @@ def padded_input(x, padding, layout: str, value: float = 0.0):
         out = workspace_empty(xp_, src.shape, x.dtype)
         out[...] = src
         return out
-    h = axes.index(2)  # the height axis of src; the width axis follows it
+    h = row_axis(layout)
     N, C, H, W = x.shape
     shape = list(src.shape)
     shape[h], shape[h + 1] = H + pt + pb, W + pl + pr
@@ -142,38 +155,29 @@ def _out_hw(shape_hw, kernel, stride, padding, dilation) -> tuple[int, int]:
 
 def columns_hw(shape, layout: str) -> tuple[int, int]:
     """(OH, OW) of a column array of ``shape`` in ``layout``."""
-    return tuple(shape[3:5]) if layout == "chwn" else tuple(shape[4:])
+    h = row_axis(layout) + 2
+    return tuple(shape[h : h + 2])
 
 
 class Im2col(Function):
-    """(N, C, H, W) → columns (see the module docstring for the two layouts).
+    """(N, C, H, W) → columns (see the module docstring for the three layouts).
 
     ``out_hw`` (optional) keeps only the first (OH, OW) windows; col2im's backward passes it so
     that the columns always match, e.g. for a transposed convolution with output padding."""
 
     def forward(self, x, *, kernel, stride, padding, dilation, layout, out_hw=None):
-        N, C, H, W = x.shape
+        H, W = x.shape[2:]
         KH, KW = kernel
         OH, OW = out_hw or _out_hw((H, W), kernel, stride, padding, dilation)
-        src = padded_input(x, padding, layout)  # (N, C, Hp, Wp) or (C, N, Hp, Wp)
-        if layout == "chwn":
-            cols = workspace_empty(self.xp, (C, KH, KW, OH, OW, N), x.dtype)
-            for i in range(KH):
-                for j in range(KW):
-                    rows, cs = window_slices(i, j, stride, dilation, (OH, OW))
-                    cols[:, i, j] = src[:, rows, cs]
-        elif layout == "cnhw":
-            cols = workspace_empty(self.xp, (C, KH, KW, N, OH, OW), x.dtype)
-            for i in range(KH):
-                for j in range(KW):
-                    rows, cs = window_slices(i, j, stride, dilation, (OH, OW))
-                    cols[:, i, j] = src[:, :, rows, cs]
-        else:
-            cols = workspace_empty(self.xp, (N, C, KH, KW, OH, OW), x.dtype)
-            for i in range(KH):
-                for j in range(KW):
-                    rows, cs = window_slices(i, j, stride, dilation, (OH, OW))
-                    cols[:, :, i, j] = src[:, :, rows, cs]
+        src = padded_input(x, padding, layout)  # x's axes in the layout's order, padded
+        k, h = _offset_axis(layout), row_axis(layout)
+        shape = (*src.shape[:k], KH, KW, *src.shape[k:h], OH, OW, *src.shape[h + 2 :])
+        cols = workspace_empty(self.xp, shape, x.dtype)
+        at, lead = (slice(None),) * k, (slice(None),) * h
+        for i in range(KH):
+            for j in range(KW):
+                rows, cs = window_slices(i, j, stride, dilation, (OH, OW))
+                cols[(*at, i, j)] = src[(*lead, rows, cs)]
         return cols
 
     def backward(self, grad_out):
@@ -198,29 +202,17 @@ class Col2im(Function):
         N, C, H, W = shape
         KH, KW = kernel
         (pt, pb), (pl, pr) = padding
-        if layout == "chwn":
-            OH, OW = cols.shape[3:5]
-            buf = workspace_zeros(self.xp, (C, H + pt + pb, W + pl + pr, N), cols.dtype)
-            for i in range(KH):
-                for j in range(KW):
-                    rows, cs = window_slices(i, j, stride, dilation, (OH, OW))
-                    buf[:, rows, cs] += cols[:, i, j]
-            return buf[:, pt : pt + H, pl : pl + W].transpose(3, 0, 1, 2)
-        if layout == "cnhw":
-            OH, OW = cols.shape[4:]
-            buf = workspace_zeros(self.xp, (C, N, H + pt + pb, W + pl + pr), cols.dtype)
-            for i in range(KH):
-                for j in range(KW):
-                    rows, cs = window_slices(i, j, stride, dilation, (OH, OW))
-                    buf[:, :, rows, cs] += cols[:, i, j]
-            return buf[:, :, pt : pt + H, pl : pl + W].transpose(1, 0, 2, 3)
-        OH, OW = cols.shape[4:]
-        buf = workspace_zeros(self.xp, (N, C, H + pt + pb, W + pl + pr), cols.dtype)
+        OH, OW = columns_hw(cols.shape, layout)
+        axes = LAYOUT_AXES[layout]
+        padded = (N, C, H + pt + pb, W + pl + pr)
+        buf = workspace_zeros(self.xp, tuple(padded[a] for a in axes), cols.dtype)
+        at, lead = (slice(None),) * _offset_axis(layout), (slice(None),) * row_axis(layout)
         for i in range(KH):
             for j in range(KW):
                 rows, cs = window_slices(i, j, stride, dilation, (OH, OW))
-                buf[:, :, rows, cs] += cols[:, :, i, j]
-        return buf[:, :, pt : pt + H, pl : pl + W]
+                buf[(*lead, rows, cs)] += cols[(*at, i, j)]
+        crop = buf[(*lead, slice(pt, pt + H), slice(pl, pl + W))]
+        return crop.transpose(inverse_axes(axes))  # back to (N, C, H, W)
 
     def backward(self, grad_out):
         p = self.params

@@ -36,7 +36,7 @@ from .im2col import (
     padded_input,
     window_slices,
 )
-from .workspace import axis_order
+from .workspace import axis_order, inverse_axes
 
 __all__ = [
     "max_pool",
@@ -86,7 +86,7 @@ def window_views(x, kernel, stride, padding, dilation, out_hw, pad_value=0.0) ->
         x6 = x[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
         return [x6[:, :, :, i, :, j] for i in range(KH) for j in range(KW)]
     layout = input_layout(x)  # padded in x's own memory order, viewed as (N, C, Hp, Wp)
-    back = tuple(LAYOUT_AXES[layout].index(a) for a in range(4))  # to (N, C, Hp, Wp)
+    back = inverse_axes(LAYOUT_AXES[layout])  # to (N, C, Hp, Wp)
     src = padded_input(x, padding, layout, value=pad_value).transpose(back)
     views = []
     for i in range(KH):
@@ -216,7 +216,7 @@ class PoolGather(Function):
 
     def forward(self, x, idx, *, kernel, stride, padding, dilation):
         views = window_views(x, kernel, stride, padding, dilation, idx.shape[2:])
-        out = empty_ordered(idx, idx.shape, x.dtype)
+        out = empty_like(idx, x.dtype)
         out.fill(0)
         for k, v in enumerate(views):
             out += v * (idx == k)

@@ -23,6 +23,7 @@ __all__ = [
     "empty_like",
     "empty_ordered",
     "axis_order",
+    "inverse_axes",
 ]
 
 
@@ -77,7 +78,7 @@ class Workspace:
         as many axes; its sizes may differ, e.g. a pooled output and its input)."""
         order = axis_order(like)
         physical = self.empty(tuple(shape[a] for a in order), dtype)
-        return physical.transpose(np.argsort(order))
+        return physical.transpose(inverse_axes(order))
 
     def clear(self) -> None:
         with self._lock:
@@ -124,6 +125,11 @@ def axis_order(a) -> list[int]:
     return sorted(range(a.ndim), key=lambda ax: -abs(a.strides[ax]))
 
 
+def inverse_axes(order) -> tuple[int, ...]:
+    """The transpose that undoes ``transpose(order)``."""
+    return tuple(order.index(a) for a in range(len(order)))
+
+
 def workspace_empty(xp, shape, dtype):
     """``xp.empty``, recycled through ``workspace`` on the CPU."""
     return workspace.empty(shape, dtype) if xp is np else xp.empty(shape, dtype=dtype)
@@ -140,9 +146,7 @@ def empty_ordered(like, shape, dtype):
     if xp is np:
         return workspace.empty_ordered(like, shape, dtype)
     order = axis_order(like)
-    return xp.empty(tuple(shape[a] for a in order), dtype=dtype).transpose(
-        [order.index(a) for a in range(len(order))]
-    )
+    return xp.empty(tuple(shape[a] for a in order), dtype=dtype).transpose(inverse_axes(order))
 
 
 def empty_like(x, dtype=None):
